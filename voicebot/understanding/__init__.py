@@ -1,0 +1,1 @@
+"""Understanding Mandarin as ASR writes it: normalisation, numbers, dates and meanings."""
