@@ -17,11 +17,13 @@ def _t2s() -> OpenCC:
 def normalize(text: str) -> str:
     """Simplified characters, half-width forms, no punctuation or spaces, upper-case X.
 
-    Thousands separators inside numbers survive ("3,000" -> "3000"); Chinese numerals are
+    Thousands separators go ("3,000" -> "3000"), decimal points become 点 ("1500.5" ->
+    "1500点5"); Chinese numerals are
     left as they are for the number and date parsers, which read both forms.
     """
     text = unicodedata.normalize("NFKC", text)  # full-width digits, letters and signs
     text = _t2s().convert(text)
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    text = re.sub(r"(?<=\d)\.(?=\d)", "点", text)  # 1500.5 survives the punctuation strip
     text = _PUNCTUATION.sub("", text)
     return text.replace("x", "X")

@@ -1,0 +1,125 @@
+"""The `voicebot` command: simulate, demo, accounts import."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from voicebot.account_import import ImportFileError, import_accounts
+from voicebot.accounts import InvalidField
+from voicebot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from voicebot.conversation.script import ScriptError, load_script
+from voicebot.report import print_line, print_summary
+from voicebot.scenario import ScenarioError, load_scenario, parse_now
+from voicebot.simulate import run_text_call
+from voicebot.store import Store
+
+EXAMPLES_DIR = PROJECT_ROOT / "examples"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.run(args, settings))
+    except (ConfigError, ScriptError) as error:
+        print(f"voicebot: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicebot", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    simulate = commands.add_parser("simulate", help="run one scripted call and print its summary")
+    simulate.add_argument("scenario", type=Path)
+    simulate.add_argument("--json", action="store_true", help="print only the summary JSON")
+    simulate.add_argument("--audio", action="store_true", help="run through the voice pipeline")
+    simulate.add_argument("--now", help="the call's wall-clock time, ISO 8601 with offset")
+    simulate.set_defaults(run=_simulate)
+
+    demo = commands.add_parser("demo", help="run and store the example calls in examples/")
+    demo.set_defaults(run=_demo)
+
+    accounts = commands.add_parser("accounts", help="the account store")
+    account_commands = accounts.add_subparsers(required=True, metavar="ACTION")
+    importer = account_commands.add_parser("import", help="import accounts from a CSV file")
+    importer.add_argument("file", type=Path)
+    importer.set_defaults(run=_import_accounts)
+    return parser
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+        now = parse_now(args.now, "--now") if args.now else scenario.now
+    except ScenarioError as error:
+        print(f"voicebot: {error}", file=sys.stderr)
+        return 2
+    except InvalidField as bad:
+        print(f"voicebot: {bad}", file=sys.stderr)
+        return 2
+    if args.audio or scenario.has_audio:
+        print("voicebot: audio mode needs the voice pipeline, not installed yet", file=sys.stderr)
+        return 1
+    script = load_script(settings.prompts_dir)
+    summary = run_text_call(
+        scenario,
+        settings,
+        script,
+        now or datetime.now(UTC).astimezone(),
+        on_line=None if args.json else print_line,
+    )
+    _store(settings, summary, scenario.account.phone)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print_summary(summary)
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    script = load_script(settings.prompts_dir)
+    paths = sorted(EXAMPLES_DIR.glob("*.yaml"))
+    for path in paths:
+        scenario = load_scenario(path)
+        print(f"\n=== {path.stem} ===")
+        now = scenario.now or datetime.now(UTC).astimezone()
+        summary = run_text_call(scenario, settings, script, now, on_line=print_line)
+        print_summary(summary)
+        _store(settings, summary, scenario.account.phone)
+    print(f"\n{len(paths)} calls stored in {settings.store_path}")
+    return 0
+
+
+def _import_accounts(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.store_path)
+    try:
+        report = import_accounts(args.file, store)
+    except ImportFileError as error:
+        print(f"voicebot: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    for line, why in report.rejected:
+        print(f"{args.file}:{line}: skipped: {why}", file=sys.stderr)
+    print(
+        f"{report.added} added, {report.updated} updated, {len(report.rejected)} rejected"
+        f" ({settings.store_path})"
+    )
+    return 1 if report.rejected else 0
+
+
+def _store(settings: Settings, summary: dict, phone: str) -> None:
+    store = Store(settings.store_path)
+    try:
+        store.save_call(summary, phone=phone)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Settings: config/default.toml, then VOICEBOT_<SECTION>__<KEY> environment overrides.
+
+Loaded once at the edge (the CLI or the server) and passed down; library code never reads
+the environment itself.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
+ENV_PREFIX = "VOICEBOT_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has the wrong form; the message names it."""
+
+
+@dataclass(frozen=True)
+class LenderSettings:
+    name: str
+    hotline: str
+    repayment_channels: str
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    calling_window_start: time
+    calling_window_end: time
+    default_timezone: str
+    max_connected_calls_per_day: int
+    max_attempts_per_day: int
+    max_id_attempts: int
+    max_silent_turns: int
+    retention_years: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    lender: LenderSettings
+    rules: RuleSettings
+    store_path: Path
+    prompts_dir: Path
+
+
+def load_settings(
+    path: Path = DEFAULT_CONFIG, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file, apply environment overrides and validate every value."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    _apply_overrides(raw, os.environ if environ is None else environ)
+    try:
+        lender = LenderSettings(**raw["lender"])
+        rules = raw["rules"]
+        rule_settings = RuleSettings(
+            calling_window_start=_clock(rules, "calling_window_start"),
+            calling_window_end=_clock(rules, "calling_window_end"),
+            default_timezone=str(rules["default_timezone"]),
+            max_connected_calls_per_day=int(rules["max_connected_calls_per_day"]),
+            max_attempts_per_day=int(rules["max_attempts_per_day"]),
+            max_id_attempts=int(rules["max_id_attempts"]),
+            max_silent_turns=int(rules["max_silent_turns"]),
+            retention_years=int(rules["retention_years"]),
+        )
+        return Settings(
+            lender=lender,
+            rules=rule_settings,
+            store_path=_project_path(raw["store"]["path"]),
+            prompts_dir=_project_path(raw["prompts"]["dir"]),
+        )
+    except KeyError as missing:
+        raise ConfigError(f"{path}: missing setting {missing}") from None
+    except (TypeError, ValueError) as bad:
+        raise ConfigError(f"{path}: {bad}") from None
+
+
+def _apply_overrides(raw: dict, environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, key = name[len(ENV_PREFIX) :].lower().split("__", 1)
+        raw.setdefault(section, {})[key] = value
+
+
+def _clock(section: Mapping, key: str) -> time:
+    try:
+        return time.fromisoformat(str(section[key]))
+    except ValueError:
+        raise ConfigError(f"rules.{key}: expected HH:MM, got {section[key]!r}") from None
+
+
+def _project_path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path

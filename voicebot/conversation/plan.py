@@ -1,0 +1,244 @@
+"""The second half of a verified call: disclosure, the reason, and a promise to pay.
+
+Also the shared machinery of every step: speaking script lines, moving between steps and
+ending the call. `Conversation` in engine.py builds on this class.
+"""
+
+from decimal import Decimal
+
+from voicebot.config import Settings
+from voicebot.conversation.script import Script
+from voicebot.conversation.state import (
+    CallState,
+    EscalationReason,
+    Line,
+    Outcome,
+    Promise,
+    Reason,
+    Reply,
+    Step,
+)
+from voicebot.understanding.dates import mentions_vague_time, parse_date, speak_date
+from voicebot.understanding.meaning import Meaning, ReasonCategory, Request
+from voicebot.understanding.numbers import (
+    mentions_full_amount,
+    parse_amount,
+    speak_amount,
+    speak_number,
+)
+
+# Requests a human must decide on: the bot records them and promises nothing.
+HUMAN_DECISIONS = (Request.INSTALLMENT, Request.EXTENSION, Request.FEE_WAIVER)
+_ACKNOWLEDGE = {
+    ReasonCategory.JOB_LOSS: "ack_job_loss",
+    ReasonCategory.INCOME_DROP: "ack_income_drop",
+    ReasonCategory.ILLNESS: "ack_illness",
+    ReasonCategory.FORGOT: "ack_forgot",
+    ReasonCategory.REFUSE: "ack_refuse",
+    ReasonCategory.OTHER: "ack_other",
+}
+
+
+class PlanSteps:
+    def __init__(self, state: CallState, script: Script, settings: Settings) -> None:
+        self.state = state
+        self.script = script
+        self.settings = settings
+        self._replied_upto = 0
+        self._acknowledged_requests: set[Request] = set()
+        self._plan_rejections = 0
+
+    # --- speaking and moving on -----------------------------------------------------
+
+    def _say(self, key: str) -> None:
+        self.state.lines.append(Line("bot", self.script.render(key, self._slots())))
+
+    def _goto(self, step: Step) -> None:
+        self.state.step = step
+        self.state.misunderstood = 0
+
+    def _end(self, outcome: Outcome | None, *keys: str) -> bool:
+        for key in keys:
+            self._say(key)
+        if outcome is not None:
+            self.state.outcome = outcome
+        self.state.step = Step.ENDED
+        return True
+
+    def _disclose(self, key: str) -> None:
+        """Say something about the debt; only ever to the verified borrower."""
+        if not self.state.identity_verified:
+            raise RuntimeError("refusing to disclose the debt before identity verification")
+        self.state.disclosed = True
+        self._say(key)
+
+    def _reply(self) -> Reply:
+        new = self.state.lines[self._replied_upto :]
+        self._replied_upto = len(self.state.lines)
+        return Reply(tuple(line.text for line in new if line.speaker == "bot"), self.state.ended)
+
+    def _slots(self) -> dict[str, str]:
+        lender = self.settings.lender
+        slots = {
+            "lender": lender.name,
+            "hotline": lender.hotline,
+            "repayment_channels": lender.repayment_channels,
+            "borrower": "借款人",
+            "pronoun": "他",
+            "requests": "、".join(
+                self.script.lines[f"request_{r}"] for r in self.state.requests if r in HUMAN_DECISIONS
+            ),
+        }
+        account = self.state.account
+        if account is not None:
+            slots |= {
+                "borrower": account.honorific,
+                "pronoun": account.pronoun,
+                "product": account.product,
+                "overdue_amount": speak_amount(account.overdue_amount),
+                "overdue_days": speak_number(account.overdue_days),
+                "due_date": speak_date(account.due_date),
+            }
+        if self.state.pending_amount is not None:
+            slots["amount"] = speak_amount(self.state.pending_amount)
+        if self.state.pending_date is not None:
+            slots["date"] = speak_date(self.state.pending_date)
+        return slots
+
+    # --- reason and plan ------------------------------------------------------------
+
+    def _on_reason(self, m: Meaning) -> None:
+        if self._on_reason_given(m):
+            return
+        took_slots = self._take_plan_slots(m)
+        if self._route_requests(took_slots):
+            return
+        if m.reason is not None:
+            self._say(_ACKNOWLEDGE[m.reason])
+        if took_slots:  # "我下周五发工资就还" skips the question about the plan
+            self._continue_plan()
+        elif m.reason is not None:
+            self._say("ask_plan")
+            self._goto(Step.ASK_PLAN)
+
+    def _on_reason_given(self, m: Meaning) -> bool:
+        """Record the borrower's reason; handles the ones that end the call."""
+        state = self.state
+        reason = ReasonCategory.REFUSE if m.refuse_to_pay and m.reason is None else m.reason
+        if reason is None:
+            return False
+        if state.reason is None or state.reason.category is ReasonCategory.OTHER:
+            state.reason = Reason(reason, state.lines[-1].text)
+        if reason is ReasonCategory.ALREADY_PAID:
+            state.escalate(EscalationReason.ALREADY_PAID)
+            return self._end(None, "already_paid", "close_followup")
+        if reason is ReasonCategory.DISPUTE:
+            return self._on_dispute(state.lines[-1].text)
+        if reason is ReasonCategory.REFUSE:
+            state.escalate(EscalationReason.REFUSE_TO_PAY)
+            if state.step is Step.ASK_PLAN:  # asked twice, refused twice
+                return self._end(None, "ack_refuse", "close_followup")
+        return False
+
+    def _on_dispute(self, text: str) -> bool:
+        if self.state.reason is None:
+            self.state.reason = Reason(ReasonCategory.DISPUTE, text)
+        self.state.escalate(EscalationReason.DISPUTE)
+        return self._end(None, "dispute_recorded", "close_followup")
+
+    def _on_plan(self, m: Meaning) -> None:
+        if self._on_reason_given(m):
+            return
+        state = self.state
+        took_slots = self._take_plan_slots(m)
+        if m.yes and not m.no and state.pending_date and state.pending_amount is None:
+            state.pending_amount = self._overdue_amount()  # "是全部的…吗？" "对"
+            took_slots = True
+        if self._route_requests(took_slots):
+            return
+        if m.reason is not None:
+            self._say(_ACKNOWLEDGE[m.reason])
+        if took_slots:
+            self._continue_plan()
+        elif m.no and state.pending_date and state.pending_amount is None:
+            self._say("ask_partial_amount")
+        elif mentions_vague_time(m.text) and state.misunderstood == 0:
+            state.misunderstood += 1  # "发工资以后": ask once for a day
+            self._say("ask_exact_date")
+        elif m.reason is not None:
+            self._say("ask_plan")
+
+    def _on_confirm_promise(self, m: Meaning) -> None:
+        state = self.state
+        if m.yes and not m.no and state.pending_amount and state.pending_date:
+            state.promise = Promise(state.pending_amount, state.pending_date)
+            self._end(None, "promise_recorded", "close")
+        elif self._take_plan_slots(m):  # "不对，是下周五" corrects and is read back again
+            self._continue_plan()
+        elif m.no:
+            self._plan_rejections += 1
+            state.pending_amount = state.pending_date = None
+            if self._plan_rejections >= 2:
+                self._end(None, "close_followup")
+            else:
+                self._say("ask_plan")
+                self._goto(Step.ASK_PLAN)
+
+    def _plan_slots_in(self, m: Meaning) -> bool:
+        today = self.state.now.date()
+        return (
+            parse_date(m.text, today) is not None
+            or parse_amount(m.text) is not None
+            or mentions_full_amount(m.text)
+        )
+
+    def _take_plan_slots(self, m: Meaning) -> bool:
+        """Fill the promise's date and amount from what was said; True when any was."""
+        state = self.state
+        if state.account is None:
+            return False
+        when = parse_date(m.text, state.now.date())
+        amount = parse_amount(m.text)
+        if amount is None and mentions_full_amount(m.text):
+            amount = self._overdue_amount()
+        if when is not None:
+            state.pending_date = when
+        if amount is not None and amount > 0:
+            # More than is owed is a mishearing or a slip; a promise never exceeds the debt.
+            state.pending_amount = min(amount, self._overdue_amount())
+        return when is not None or amount is not None
+
+    def _overdue_amount(self) -> Decimal:
+        assert self.state.account is not None
+        return self.state.account.overdue_amount
+
+    def _continue_plan(self) -> None:
+        state = self.state
+        if state.pending_date is not None and state.pending_date < state.now.date():
+            state.pending_date = None
+            self._say("ask_exact_date")
+            self._goto(Step.ASK_PLAN)
+        elif state.pending_date and state.pending_amount:
+            self._say("confirm_promise")
+            self._goto(Step.CONFIRM_PROMISE)
+        elif state.pending_date:
+            self._say("ask_amount")
+            self._goto(Step.ASK_PLAN)
+        else:
+            self._say("ask_date")
+            self._goto(Step.ASK_PLAN)
+
+    def _route_requests(self, plan_follows: bool = False) -> bool:
+        """Acknowledge new installment/extension/waiver requests; a human decides them.
+
+        Returns True when that ends the call (nothing about a plan was said).
+        """
+        new = [r for r in self.state.requests if r in HUMAN_DECISIONS]
+        new = [r for r in new if r not in self._acknowledged_requests]
+        if not new:
+            return False
+        self._acknowledged_requests.update(new)
+        if plan_follows:
+            self._say("request_recorded")
+            return False
+        return self._end(None, "request_recorded", "close_followup")
