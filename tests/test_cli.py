@@ -14,6 +14,7 @@ from voicebot.summary import validate_summary
 
 EXAMPLE = Path("examples/01_promise_to_pay.yaml")
 CSV_HEADER = "account_id,name,gender,phone,id_number,product,overdue_amount,overdue_days,due_date\n"
+ZHANG_WEI = "A1,张伟,M,13800138000,110101199003071234,个人消费贷款,3250.60,15,2026-11-10\n"
 
 
 def test_simulate_json_prints_one_valid_summary_and_stores_it(
@@ -102,7 +103,7 @@ def test_accounts_import_keeps_good_rows_and_reports_bad_ones_by_line(
     csv_file = tmp_path / "accounts.csv"
     csv_file.write_text(
         CSV_HEADER
-        + "A1,张伟,M,13800138000,110101199003071234,个人消费贷款,3250.60,15,2026-11-10\n"
+        + ZHANG_WEI
         + "A2,李娜,F,13900000000,11010119900307123X,信用卡,1200,3,2026-11-22\n"
         + "A3,王五,Q,13700000000,110101199003071234,个人消费贷款,100,3,2026-11-22\n"
         + "A4,赵六,M,13600000000,110101199003071234,个人消费贷款,-5,3,2026-11-22\n"
@@ -135,7 +136,7 @@ def test_accounts_import_keeps_only_the_last_four_id_characters(
 ) -> None:
     csv_file = tmp_path / "accounts.csv"
     csv_file.write_text(
-        CSV_HEADER + "A1,张伟,M,13800138000,110101199003071234,个人消费贷款,3250.60,15,2026-11-10\n",
+        CSV_HEADER + ZHANG_WEI,
         encoding="utf-8",
     )
     main(["accounts", "import", str(csv_file)])

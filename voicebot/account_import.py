@@ -43,7 +43,10 @@ def import_accounts(path: Path, store: Store) -> ImportReport:
                 continue
             if account.account_id in seen:
                 report.rejected.append(
-                    (line, f"account_id: {account.account_id} repeats line {seen[account.account_id]}")
+                    (
+                        line,
+                        f"account_id: {account.account_id} repeats line {seen[account.account_id]}",
+                    )
                 )
                 continue
             seen[account.account_id] = line

@@ -70,9 +70,7 @@ def run_text_call(
     ):
         state.within_calling_hours = False
         state.outcome = Outcome.OUTSIDE_CALLING_HOURS
-        return build_summary(
-            state, call_id=call_id, started_at=now, ended_at=now, transcript=[]
-        )
+        return build_summary(state, call_id=call_id, started_at=now, ended_at=now, transcript=[])
 
     conversation = Conversation(
         state, script, settings, ScenarioDirectory(scenario.account), scenario.caller

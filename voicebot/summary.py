@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from voicebot.conversation import rules
-from voicebot.conversation.state import CallState, Direction, Outcome
+from voicebot.conversation.state import CallState
 from voicebot.masking import mask_text
 from voicebot.notes import write_notes
 
@@ -94,8 +94,6 @@ def build_summary(
     return summary
 
 
-
-
 @lru_cache(maxsize=1)
 def summary_schema() -> dict[str, Any]:
     text = resources.files("voicebot.schema").joinpath("call_summary.schema.json").read_text()
@@ -109,5 +107,3 @@ def validate_summary(summary: dict[str, Any]) -> None:
 
 def _money(amount: Decimal) -> float:
     return float(amount)
-
-

@@ -126,6 +126,8 @@ class Conversation(PlanSteps):
             return self._end(Outcome.THIRD_PARTY, "third_party")
         if Request.HUMAN_AGENT in m.requests and state.step is not Step.ASK_INTENT:
             return self._end(None, "human_agent", "close_followup")
+        if state.step is Step.ASK_INTENT:
+            return False  # an inbound caller's first words are their purpose, even a complaint
         if m.hostile:
             state.escalate(EscalationReason.HOSTILE)
             if m.intent is Intent.COMPLAINT:
@@ -169,12 +171,14 @@ class Conversation(PlanSteps):
             Step.ASK_PLAN: self._on_plan,
             Step.CONFIRM_PROMISE: self._on_confirm_promise,
         }[self.state.step]
-        if m.question and not self._makes_progress(m) and not parse_id_digits(m.text):
-            self._answer(m.question)  # 你们是哪里？ is answered, then the script resumes
+        # "我欠多少钱？" opening an inbound call is the caller's purpose, not a question.
+        question = m.question if self.state.step is not Step.ASK_INTENT else None
+        if question and not self._makes_progress(m) and not parse_id_digits(m.text):
+            self._answer(question)  # 你们是哪里？ is answered, then the script resumes
             self._say(_REASK[self.state.step])
             return
-        if m.question:
-            self._answer(m.question)
+        if question:
+            self._answer(question)
         step_before, lines_before = self.state.step, len(self.state.lines)
         handler(m)
         if self.state.step == step_before and len(self.state.lines) == lines_before:
@@ -209,7 +213,8 @@ class Conversation(PlanSteps):
             self._goto(Step.ASK_KNOWS_BORROWER)
 
     def _on_knows_borrower(self, m: Meaning) -> None:
-        if m.yes and not m.no:
+        knows = "认识" in m.text and "不认识" not in m.text
+        if (m.yes or knows) and not m.no:
             self._end(Outcome.THIRD_PARTY, "third_party")
         elif m.no:
             self._end(Outcome.WRONG_NUMBER, "wrong_number")

@@ -86,7 +86,9 @@ class PlanSteps:
             "borrower": "借款人",
             "pronoun": "他",
             "requests": "、".join(
-                self.script.lines[f"request_{r}"] for r in self.state.requests if r in HUMAN_DECISIONS
+                self.script.lines[f"request_{r}"]
+                for r in self.state.requests
+                if r in HUMAN_DECISIONS
             ),
         }
         account = self.state.account
