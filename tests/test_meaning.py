@@ -354,3 +354,17 @@ def test_meaning_keeps_the_normalised_text_and_is_frozen() -> None:
     assert meaning == Meaning(text="对是我", yes=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         meaning.yes = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "goodbye"),
+    [
+        ("好的我知道了，再见", True),
+        ("拜拜", True),
+        ("那先这样吧", True),
+        ("再见面再说", False),
+        ("好的", False),
+    ],
+)
+def test_goodbye(text: str, goodbye: bool) -> None:
+    assert understand(text).goodbye is goodbye

@@ -137,6 +137,8 @@ class Conversation(PlanSteps):
             self._say("hostile")
         if Request.CALLBACK_LATER in m.requests and not self._makes_progress(m):
             return self._end(None, "callback_later")
+        if m.goodbye and m.reason is None and not self._plan_slots_in(m):
+            return self._end(None, "close_followup")
         return False
 
     def _makes_progress(self, m: Meaning) -> bool:

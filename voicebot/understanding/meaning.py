@@ -101,6 +101,7 @@ class Meaning:
     question: Question | None = None
     hostile: bool = False
     refuse_to_pay: bool = False
+    goodbye: bool = False  # 再见 / 拜拜 / 先这样: the other party is closing the call
 
 
 # --- Negation -------------------------------------------------------------------------------
@@ -120,6 +121,10 @@ A_NOT_A = (
     "是不是 对不对 行不行 可不可以 好不好 要不要 能不能 会不会 有没有 用不用 想不想 需不需要 "
     "还不还 该不该"
 )
+
+
+# Closing words: the call should end politely rather than ask again.
+GOODBYE = re.compile(r"再见(?!面)|拜拜|先这样|就这样吧|挂了|没别的事")
 
 
 def _negated(text: str, start: int) -> bool:
@@ -454,4 +459,5 @@ def understand(text: str) -> Meaning:
         question=_first(QUESTIONS, text),
         hostile=hostile,
         refuse_to_pay=REASONS[ReasonCategory.REFUSE].found(text),
+        goodbye=GOODBYE.search(text) is not None,
     )
