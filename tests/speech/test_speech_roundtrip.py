@@ -1,0 +1,48 @@
+"""Offline voice -> simulated phone line (8 kHz mu-law) -> Whisper base, with hints.
+
+These run the real models (about 1-2 s per utterance on two cores); the models are
+loaded once per session by the fixtures in conftest.py.
+"""
+
+import numpy as np
+import pytest
+from pypinyin import lazy_pinyin
+
+from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO, Transcriber
+from voicebot.speech.audio import phone_line
+from voicebot.speech.offline_tts import OfflineVoice
+from voicebot.understanding.normalize import normalize
+
+
+def _hear(voice: OfflineVoice, transcriber: Transcriber, text: str, hint: str | None) -> str:
+    audio, rate = voice.synthesize(text)
+    narrow, narrow_rate = phone_line(audio, rate)
+    return normalize(transcriber.transcribe(narrow, narrow_rate, hint))
+
+
+def test_identity_confirmation(offline_voice: OfflineVoice, transcriber: Transcriber) -> None:
+    heard = _hear(offline_voice, transcriber, "对，我是张伟", HINT_YES_NO)
+    # Names are compared by sound: 张伟 and 张维 are the same spoken name.
+    assert lazy_pinyin(heard) == lazy_pinyin("对我是张伟")
+
+
+def test_promise_to_pay(offline_voice: OfflineVoice, transcriber: Transcriber) -> None:
+    heard = _hear(offline_voice, transcriber, "我下周五还三千块", HINT_DATE_AMOUNT)
+    assert "下周五" in heard and "还" in heard
+    assert "三千" in heard or "3000" in heard
+
+
+def test_id_digits(offline_voice: OfflineVoice, transcriber: Transcriber) -> None:
+    assert _hear(offline_voice, transcriber, "一二三四", HINT_DIGITS) == "1234"
+
+
+@pytest.mark.parametrize("answer", ["对", "是我", "好的", "不是"])
+def test_short_answers_with_yes_no_hint(
+    offline_voice: OfflineVoice, transcriber: Transcriber, answer: str
+) -> None:
+    assert _hear(offline_voice, transcriber, answer, HINT_YES_NO) == answer
+
+
+def test_bytes_input_and_silence(transcriber: Transcriber) -> None:
+    silence = np.zeros(8000, dtype=np.int16).tobytes()
+    assert transcriber.transcribe(silence, 8000, HINT_YES_NO) == ""

@@ -1,0 +1,1 @@
+"""Offline speech building blocks: Whisper ASR, the offline Mandarin voice, edge-tts."""

@@ -1,0 +1,208 @@
+"""Mandarin speech recognition with faster-whisper, bounded and biased for phone calls.
+
+Decoding is bounded (greedy, temperature 0, no previous-text conditioning, a token cap)
+because unclear audio otherwise makes Whisper loop for many seconds. Each call may carry
+a hint of what the bot just asked, which changes the prompt and hotwords: short answers
+(对, 是我, four ID digits) are the hardest and matter most.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from opencc import OpenCC
+
+from voicebot.speech.audio import pcm16_to_float, resample
+
+WHISPER_SAMPLE_RATE = 16_000
+
+#: General domain prompt. Simplified Chinese also makes Whisper answer in simplified.
+DOMAIN_PROMPT = "以下是普通话的电话录音，关于贷款还款、逾期、罚息、分期、减免和投诉。"
+
+# Hints name what the bot just asked. Any other hint string is taken as the question text.
+HINT_YES_NO = "yes_no"
+HINT_DIGITS = "digits"
+HINT_DATE_AMOUNT = "date_amount"
+
+
+@dataclass(frozen=True)
+class _Bias:
+    """Decoding bias for one kind of expected answer."""
+
+    prompt: str
+    hotwords: str | None
+    max_new_tokens: int
+    pad_seconds: float = 0.0  # silence added around the clip
+
+
+# Measured on the offline voice over a simulated 8 kHz phone line (see tests/speech):
+# - yes/no: the domain prompt turned 对 / 不是 into loops or echoes; a bare prompt with
+#   hotwords and 0.5 s of silence around the clip recognised 对, 是我, 好的, 不是, 没错.
+# - digits: hotwords listing 零…九 made Whisper continue the list (一二三四五六七) and padding
+#   cost the first digit; a prompt with one example number read 4 of 5 numbers exactly.
+# Example answers in prompts are shorter than the echo threshold, so an answer equal to
+# the example is kept. Token caps bound the decode time of loops.
+_HINT_BIAS = {
+    HINT_YES_NO: _Bias("以下是普通话的电话录音。", "对 是的 是我 不是 好的 嗯 没错", 24, 0.5),
+    HINT_DIGITS: _Bias(
+        "以下是普通话的电话录音，对方念身份证号码的后四位数字，例如三五零八。", None, 32
+    ),
+    HINT_DATE_AMOUNT: _Bias(
+        "以下是普通话的电话录音，关于还款日期和金额。", "还款 千 百 块 元 号 周 月底 明天", 64
+    ),
+}
+
+_CHINESE_DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+_DIGIT_RUN = re.compile(r"[零〇一幺二两三四五六七八九0-9][零〇一幺二两三四五六七八九0-9\s,，、-]*")
+_LOOP = re.compile(r"(.{1,4}?)\1{3,}")  # a unit of 1-4 characters repeated 4+ times
+_NOT_TEXT = re.compile(r"[\s，。、！？!?,.;；:：…]+")
+_SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: below any speech on a phone line
+_ECHO_MIN_CHARS = 6  # shorter transcripts ("对", "是我") legitimately overlap the prompt
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """Result of one recognition: the kept text and why anything was dropped."""
+
+    text: str
+    raw_text: str
+    dropped: str | None  # "silence", "echo", "loop" or None
+    seconds: float
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+def _bare(text: str) -> str:
+    return _NOT_TEXT.sub("", text)
+
+
+def is_prompt_echo(text: str, prompt: str) -> bool:
+    """True when the transcript is (mostly) the prompt read back, not the caller."""
+    bare, bare_prompt = _bare(text), _bare(prompt)
+    if len(bare) < _ECHO_MIN_CHARS:
+        return False
+    if bare in bare_prompt:
+        return True
+    match = SequenceMatcher(None, bare, bare_prompt).find_longest_match()
+    return match.size >= 0.6 * len(bare)
+
+
+def is_repetition_loop(text: str, allow_digits: bool = False) -> bool:
+    """True for decoder loops such as 塞塞塞塞 or 谢谢谢谢谢谢谢谢.
+
+    With `allow_digits`, repeated digits (an ID such as 1111) are not a loop.
+    """
+    for match in _LOOP.finditer(_bare(text)):
+        if allow_digits and match.group(1).isdigit() and len(match.group()) <= 18:
+            continue
+        return True
+    return False
+
+
+def digits_only(text: str) -> str:
+    """Write spoken digit runs as Arabic digits: "一二三四" / "12 34" -> "1234"."""
+
+    def _to_digits(match: re.Match[str]) -> str:
+        run = re.sub(r"[\s,，、-]", "", match.group())
+        return run.translate(_CHINESE_DIGITS) if len(run) >= 2 or run.isdigit() else run
+
+    return _DIGIT_RUN.sub(_to_digits, text)
+
+
+def bias_for(hint: str | None, domain_prompt: str, max_new_tokens: int) -> _Bias:
+    """The prompt, hotwords and token cap used for a hint."""
+    if hint is None:
+        return _Bias(domain_prompt, None, max_new_tokens)
+    if hint in _HINT_BIAS:
+        return _HINT_BIAS[hint]
+    # Free-text hint: the bot's own question sets the context for the answer.
+    return _Bias(f"{domain_prompt}客服问：{hint}", None, max_new_tokens)
+
+
+class Transcriber:
+    """Transcribe one utterance of Mandarin phone audio to simplified Chinese text."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        cpu_threads: int = 2,
+        max_new_tokens: int = 96,
+        domain_prompt: str = DOMAIN_PROMPT,
+    ) -> None:
+        """Load a CTranslate2 Whisper model from a local directory (int8 on CPU).
+
+        `max_new_tokens` bounds decode time on unintelligible audio; 96 tokens is well
+        above one spoken sentence.
+        """
+        from faster_whisper import WhisperModel  # heavy import, deferred to construction
+
+        self._model = WhisperModel(
+            str(model_dir), device="cpu", compute_type="int8", cpu_threads=cpu_threads
+        )
+        self._max_new_tokens = max_new_tokens
+        self._domain_prompt = domain_prompt
+
+    def transcribe(
+        self, pcm16: np.ndarray | bytes, sample_rate: int, hint: str | None = None
+    ) -> str:
+        """Text of the utterance, or "" when nothing trustworthy was heard.
+
+        `pcm16` is mono 16-bit PCM at `sample_rate` (8 kHz phone audio is fine).
+        `hint` is what the bot just asked: `HINT_YES_NO`, `HINT_DIGITS`,
+        `HINT_DATE_AMOUNT`, or the question text itself.
+        """
+        return self.transcribe_detailed(pcm16, sample_rate, hint).text
+
+    def transcribe_detailed(
+        self, pcm16: np.ndarray | bytes, sample_rate: int, hint: str | None = None
+    ) -> Transcription:
+        """Like `transcribe`, also returning the raw text, drop reason and decode time."""
+        started = time.perf_counter()
+        audio = resample(pcm16_to_float(pcm16), sample_rate, WHISPER_SAMPLE_RATE)
+        if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio)))) < _SILENCE_RMS:
+            # Whisper invents text for silence (对不起, the prompt); nothing to hear here.
+            return Transcription("", "", "silence", time.perf_counter() - started)
+        bias = bias_for(hint, self._domain_prompt, self._max_new_tokens)
+        if bias.pad_seconds:
+            pad = np.zeros(int(bias.pad_seconds * WHISPER_SAMPLE_RATE), dtype=np.float32)
+            audio = np.concatenate([pad, audio, pad])
+        segments, _info = self._model.transcribe(
+            audio,
+            language="zh",
+            task="transcribe",
+            beam_size=1,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=bias.prompt,
+            hotwords=bias.hotwords,
+            max_new_tokens=bias.max_new_tokens,
+            # The pipeline's VAD already decided this is speech; Whisper's no-speech gate
+            # dropped clear short answers such as 好的 on 8 kHz audio.
+            no_speech_threshold=None,
+            without_timestamps=True,
+            vad_filter=False,  # the pipeline's VAD has already cut the utterance
+        )
+        raw = "".join(segment.text for segment in segments).strip()
+        text = _t2s().convert(raw)
+        if hint == HINT_DIGITS:
+            text = digits_only(text)
+        dropped = None
+        if is_prompt_echo(text, bias.prompt) or is_prompt_echo(text, bias.hotwords or ""):
+            dropped = "echo"
+        elif is_repetition_loop(text, allow_digits=hint == HINT_DIGITS):
+            dropped = "loop"
+        return Transcription(
+            text="" if dropped else text,
+            raw_text=raw,
+            dropped=dropped,
+            seconds=time.perf_counter() - started,
+        )
