@@ -1,6 +1,7 @@
-"""The `voicebot` command: simulate, demo, accounts import."""
+"""The `voicebot` command: simulate, demo, accounts import, serve, user add."""
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -49,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     importer = account_commands.add_parser("import", help="import accounts from a CSV file")
     importer.add_argument("file", type=Path)
     importer.set_defaults(run=_import_accounts)
+
+    serve = commands.add_parser("serve", help="serve the agents' review page")
+    serve.set_defaults(run=_serve)
+    user = commands.add_parser("user", help="review page accounts")
+    user_commands = user.add_subparsers(required=True, metavar="ACTION")
+    user_add = user_commands.add_parser("add", help="add an agent or supervisor")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", choices=["agent", "supervisor"], required=True)
+    user_add.set_defaults(run=_add_user)
     return parser
 
 
@@ -111,6 +121,35 @@ def _import_accounts(args: argparse.Namespace, settings: Settings) -> int:
         f" ({settings.store_path})"
     )
     return 1 if report.rejected else 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.web.app import run  # the web stack only when serving
+
+    run(settings)
+    return 0
+
+
+def _add_user(args: argparse.Namespace, settings: Settings) -> int:
+    from voicebot.review_store import ReviewStore, UserError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码: ")
+        if getpass.getpass("再次输入密码: ") != password:
+            print("voicebot: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    store = ReviewStore(settings.store_path)
+    try:
+        store.add_user(args.name, args.role, password, datetime.now(UTC))
+    except UserError as error:
+        print(f"voicebot: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"{args.role} {args.name} added ({settings.store_path})")
+    return 0
 
 
 def _store(settings: Settings, summary: dict, phone: str) -> None:

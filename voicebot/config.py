@@ -7,7 +7,7 @@ the environment itself.
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
@@ -40,11 +40,22 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The agents' review page (`voicebot serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    session_minutes: int = 30  # idle time after which a sign-in expires
+    secret: str = ""  # signs CSRF tokens; set VOICEBOT_WEB__SECRET, else random per start
+
+
+@dataclass(frozen=True)
 class Settings:
     lender: LenderSettings
     rules: RuleSettings
     store_path: Path
     prompts_dir: Path
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 def load_settings(
@@ -71,11 +82,24 @@ def load_settings(
             rules=rule_settings,
             store_path=_project_path(raw["store"]["path"]),
             prompts_dir=_project_path(raw["prompts"]["dir"]),
+            web=_web(raw.get("web", {})),
         )
     except KeyError as missing:
         raise ConfigError(f"{path}: missing setting {missing}") from None
     except (TypeError, ValueError) as bad:
         raise ConfigError(f"{path}: {bad}") from None
+
+
+def _web(section: Mapping) -> WebSettings:
+    web = WebSettings(
+        host=str(section.get("host", WebSettings.host)),
+        port=int(section.get("port", WebSettings.port)),
+        session_minutes=int(section.get("session_minutes", WebSettings.session_minutes)),
+        secret=str(section.get("secret", "")),
+    )
+    if web.session_minutes < 1:
+        raise ConfigError("web.session_minutes: must be at least 1")
+    return web
 
 
 def _apply_overrides(raw: dict, environ: Mapping[str, str]) -> None:

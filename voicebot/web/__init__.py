@@ -1,0 +1,1 @@
+"""The agents' review page: a server-rendered aiohttp app served by `voicebot serve`."""
