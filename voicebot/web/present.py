@@ -103,7 +103,7 @@ def masked_summary(summary_json: str) -> dict[str, Any]:
     return summary
 
 
-def bars(counts: dict[str, int], group: str | None, width: int = 360) -> list[dict[str, Any]]:
+def bars(counts: dict[str, int], group: str | None, width: int = 300) -> list[dict[str, Any]]:
     """Horizontal bar geometry for a server-rendered SVG chart, largest first."""
     names = labels().get(group, {}) if group else {}
     top = max(counts.values(), default=0) or 1

@@ -159,10 +159,18 @@ def overview(db: sqlite3.Connection, date_from: date, date_to: date, today: date
         span,
     )
     totals = db.execute(
-        f"SELECT COUNT(*), COALESCE(SUM(c.promise_amount), 0), COUNT(c.promise_date),"
-        f" SUM(c.escalation_required) FROM calls c WHERE {in_span}",
+        f"SELECT COUNT(*), COUNT(c.promise_date), SUM(c.escalation_required)"
+        f" FROM calls c WHERE {in_span}",
         span,
     ).fetchone()
+    # An account promised again counts once, at its latest promise (SQLite takes the bare
+    # column from the row holding the MAX).
+    promised = db.execute(
+        "SELECT COALESCE(SUM(amount), 0) FROM (SELECT c.promise_amount AS amount,"
+        f" MAX(c.started_at) FROM calls c WHERE {in_span} AND c.promise_amount IS NOT NULL"
+        " GROUP BY COALESCE(c.account_id, c.call_id))",
+        span,
+    ).fetchone()[0]
     overdue = db.execute(
         "SELECT COALESCE(SUM(CAST(a.overdue_amount AS REAL)), 0) FROM accounts a"
         f" WHERE a.account_id IN (SELECT c.account_id FROM calls c WHERE {in_span})",
@@ -178,9 +186,9 @@ def overview(db: sqlite3.Connection, date_from: date, date_to: date, today: date
     ).fetchone()[0]
     return {
         "calls": int(totals[0]),
-        "promised_amount": float(totals[1]),
-        "promises": int(totals[2]),
-        "escalations": int(totals[3] or 0),
+        "promised_amount": float(promised),
+        "promises": int(totals[1]),
+        "escalations": int(totals[2] or 0),
         "overdue_amount": float(overdue),
         "open_followups": int(open_followups),
         "handled_followups": int(handled),

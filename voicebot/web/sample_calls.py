@@ -5,7 +5,7 @@ Deterministic for a given random generator; the transcripts read like real remin
 """
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -63,11 +63,8 @@ def sample_summary(
 ) -> tuple[dict[str, Any], Account]:
     """One call summary and the account it was about (one account per 5 calls)."""
     account = sample_account(random.Random(index // 5), index // 5)
-    started = (
-        datetime.combine(today, datetime.min.time(), CHINA)
-        - timedelta(days=rng.randint(0, 89), minutes=rng.randint(0, 12 * 60))
-        + timedelta(hours=9)
-    )
+    day = today - timedelta(days=rng.randint(0, 89))
+    started = datetime.combine(day, time(9), CHINA) + timedelta(minutes=rng.randint(0, 11 * 60))
     reached = reason is not None or rng.random() < 0.6
     outcome = "right_party_contact" if reached else rng.choice(_OTHER_OUTCOMES)
     category = reason or (rng.choice(list(_REASONS)) if reached else None)

@@ -111,13 +111,13 @@ async def overview_page(request: web.Request) -> dict[str, Any]:
             {
                 "label": "逾期金额",
                 "value": figures["overdue_amount"],
-                "width": round(360 * figures["overdue_amount"] / top),
+                "width": round(300 * figures["overdue_amount"] / top),
                 "y": 0,
             },
             {
                 "label": "承诺还款",
                 "value": figures["promised_amount"],
-                "width": round(360 * figures["promised_amount"] / top),
+                "width": round(300 * figures["promised_amount"] / top),
                 "y": 28,
             },
         ],
