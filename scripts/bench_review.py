@@ -44,7 +44,7 @@ CASES = {
         "campaign": "M1-2026-11",
     },
     "search queue for 一个字 '病'": {"q": "病"},
-    "search all for rare phrase 发工资以后": {"scope": "all", "q": "发工资以后"},
+    "search all for 5-char phrase 发工资以后 (15% of calls)": {"scope": "all", "q": "发工资以后"},
 }
 
 
