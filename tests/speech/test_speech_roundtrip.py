@@ -46,3 +46,15 @@ def test_short_answers_with_yes_no_hint(
 def test_bytes_input_and_silence(transcriber: Transcriber) -> None:
     silence = np.zeros(8000, dtype=np.int16).tobytes()
     assert transcriber.transcribe(silence, 8000, HINT_YES_NO) == ""
+
+
+def test_question_text_as_hint(offline_voice: OfflineVoice, transcriber: Transcriber) -> None:
+    heard = _hear(offline_voice, transcriber, "我现在手头比较紧", "请问您什么时候能还款？")
+    assert heard == "我现在手头比较紧"
+
+
+def test_noise_gives_nothing(transcriber: Transcriber) -> None:
+    # Whisper answers noise with 对不起, the prompt or a loop: all must be dropped.
+    noise = np.random.default_rng(0).normal(0, 3000, 16000).astype(np.int16)
+    result = transcriber.transcribe_detailed(noise, 8000, HINT_YES_NO)
+    assert result.text == "" and result.dropped in ("no_speech", "echo", "loop")
