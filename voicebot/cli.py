@@ -14,7 +14,7 @@ from voicebot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from voicebot.conversation.script import ScriptError, load_script
 from voicebot.report import print_line, print_summary
 from voicebot.scenario import ScenarioError, load_scenario, parse_now
-from voicebot.simulate import run_text_call
+from voicebot.simulate import simulate_call
 from voicebot.store import Store
 
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
@@ -76,7 +76,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         print("voicebot: audio mode needs the voice pipeline, not installed yet", file=sys.stderr)
         return 1
     script = load_script(settings.prompts_dir)
-    summary = run_text_call(
+    summary = simulate_call(
         scenario,
         settings,
         script,
@@ -98,7 +98,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         scenario = load_scenario(path)
         print(f"\n=== {path.stem} ===")
         now = scenario.now or datetime.now(UTC).astimezone()
-        summary = run_text_call(scenario, settings, script, now, on_line=print_line)
+        summary = simulate_call(scenario, settings, script, now, on_line=print_line)
         print_summary(summary)
         _store(settings, summary, scenario.account.phone)
     print(f"\n{len(paths)} calls stored in {settings.store_path}")

@@ -50,12 +50,28 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible endpoint for the LLM mode; an empty `base_url` means rules only."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key: str = field(default="", repr=False)  # read from the variable named api_key_env
+    budget_s: float = 1.2  # per borrower turn, after which the rules' answer is used
+    notes_timeout_s: float = 8.0  # the after-call notes are not on the borrower's clock
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url)
+
+
+@dataclass(frozen=True)
 class Settings:
     lender: LenderSettings
     rules: RuleSettings
     store_path: Path
     prompts_dir: Path
     web: WebSettings = field(default_factory=WebSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
 
 def load_settings(
@@ -63,7 +79,8 @@ def load_settings(
 ) -> Settings:
     """Read the TOML file, apply environment overrides and validate every value."""
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    _apply_overrides(raw, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    _apply_overrides(raw, environ)
     try:
         lender = LenderSettings(**raw["lender"])
         rules = raw["rules"]
@@ -83,6 +100,7 @@ def load_settings(
             store_path=_project_path(raw["store"]["path"]),
             prompts_dir=_project_path(raw["prompts"]["dir"]),
             web=_web(raw.get("web", {})),
+            llm=_llm(raw.get("llm", {}), environ),
         )
     except KeyError as missing:
         raise ConfigError(f"{path}: missing setting {missing}") from None
@@ -100,6 +118,22 @@ def _web(section: Mapping) -> WebSettings:
     if web.session_minutes < 1:
         raise ConfigError("web.session_minutes: must be at least 1")
     return web
+
+
+def _llm(section: Mapping, environ: Mapping[str, str]) -> LLMSettings:
+    key_env = str(section.get("api_key_env", "VOICEBOT_LLM_API_KEY"))
+    llm = LLMSettings(
+        base_url=str(section.get("base_url", "")).strip(),
+        model=str(section.get("model", "")).strip(),
+        api_key=environ.get(key_env, ""),
+        budget_s=float(section.get("budget_s", LLMSettings.budget_s)),
+        notes_timeout_s=float(section.get("notes_timeout_s", LLMSettings.notes_timeout_s)),
+    )
+    if llm.budget_s <= 0 or llm.notes_timeout_s <= 0:
+        raise ConfigError("llm.budget_s and llm.notes_timeout_s: must be more than 0")
+    if llm.enabled and not llm.model:
+        raise ConfigError("llm.model: required when llm.base_url is set")
+    return llm
 
 
 def _apply_overrides(raw: dict, environ: Mapping[str, str]) -> None:

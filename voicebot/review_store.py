@@ -66,9 +66,11 @@ CREATE INDEX IF NOT EXISTS audit_user_action ON audit_log (username, action, at)
 CREATE INDEX IF NOT EXISTS calls_outcome ON calls (outcome, started_at);
 CREATE INDEX IF NOT EXISTS calls_campaign ON calls (campaign, started_at);
 CREATE INDEX IF NOT EXISTS calls_reason ON calls (json_extract(summary_json, '$.reason.category'));
--- Covers the queue's condition, ranking and handled check without reading the calls' rows.
-CREATE INDEX IF NOT EXISTS calls_review_queue
-    ON calls (escalation_required, escalation_priority, promise_date, started_at, call_id);
+-- Covers the queue's condition, ranking and handled check without reading the calls' rows;
+-- partial, so it holds only calls that can ever need a follow-up.
+CREATE INDEX IF NOT EXISTS calls_open_queue
+    ON calls (escalation_required, escalation_priority, promise_date, started_at, call_id)
+    WHERE escalation_required = 1 OR promise_date IS NOT NULL;
 CREATE VIRTUAL TABLE IF NOT EXISTS call_search USING fts5 (terms, tokenize = 'unicode61');
 CREATE TABLE IF NOT EXISTS call_search_pending (call_rowid INTEGER PRIMARY KEY);
 CREATE TRIGGER IF NOT EXISTS call_search_insert AFTER INSERT ON calls BEGIN

@@ -27,7 +27,11 @@ _RANK_SQL = (
 _HANDLED_SQL = (
     "EXISTS (SELECT 1 FROM call_review r WHERE r.call_id = c.call_id AND r.status = 'handled')"
 )
-_NEEDS_FOLLOWUP_SQL = "(c.escalation_required = 1 OR c.promise_date <= :today)"
+# The first term repeats the partial index's condition so that SQLite may use it.
+_NEEDS_FOLLOWUP_SQL = (
+    "(c.escalation_required = 1 OR c.promise_date IS NOT NULL)"
+    " AND (c.escalation_required = 1 OR c.promise_date <= :today)"
+)
 
 
 @dataclass(frozen=True)
