@@ -1,18 +1,23 @@
 """`voicebot simulate` in text mode: a scripted counterpart against the real engine."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from voicebot.accounts import Account
 from voicebot.config import Settings
 from voicebot.conversation.engine import Conversation
 from voicebot.conversation.rules import within_calling_window
 from voicebot.conversation.script import Script
-from voicebot.conversation.state import CallState, Direction, Outcome
+from voicebot.conversation.state import CallState, Direction, Outcome, Reply
 from voicebot.scenario import HANGUP, SILENCE, AudioEntry, Scenario
 from voicebot.summary import TimedLine, build_summary
+
+if TYPE_CHECKING:
+    from voicebot.llm.driver import LLMMode
 
 # A text call has no audio clock, so time is modelled: speech at a phone pace, a short
 # gap between turns, and a no-input timeout for a silent turn.
@@ -44,6 +49,75 @@ class _Clock:
         return start
 
 
+class _TextCall:
+    """One scenario call's bookkeeping: the engine, the modelled clock, the transcript."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        settings: Settings,
+        script: Script,
+        now: datetime,
+        on_line: Callable[[TimedLine], None] | None,
+    ) -> None:
+        self.state = CallState(direction=scenario.direction, account=None, now=now)
+        if scenario.direction is Direction.OUTBOUND:
+            self.state.account = scenario.account
+        self.now = now
+        self.call_id = uuid.uuid4().hex
+        self.transcript: list[TimedLine] = []
+        self.clock = _Clock()
+        self.on_line = on_line
+        self.entries = iter(scenario.borrower)
+        self.conversation = Conversation(
+            self.state, script, settings, ScenarioDirectory(scenario.account), scenario.caller
+        )
+        self.outside_hours = scenario.direction is Direction.OUTBOUND and not (
+            within_calling_window(now, scenario.account.timezone, settings.rules)
+        )
+        if self.outside_hours:
+            self.state.within_calling_hours = False
+            self.state.outcome = Outcome.OUTSIDE_CALLING_HOURS
+
+    def emit(self, speaker: str, text: str) -> None:
+        line = TimedLine(speaker, text, self.clock.speak(text))
+        self.transcript.append(line)
+        if self.on_line:
+            self.on_line(line)
+
+    def next_turn(self, reply: Reply) -> str | None:
+        """Speak `reply`; then what the counterpart says (None: silence), or _CALL_OVER."""
+        for text in reply.say:
+            self.emit("bot", text)
+        if reply.ended:
+            return _CALL_OVER
+        entry = next(self.entries, SILENCE)
+        if isinstance(entry, AudioEntry):
+            raise ValueError(f"{entry.path}: audio entries need --audio mode")
+        if entry == HANGUP:
+            self.conversation.hang_up()
+            return _CALL_OVER
+        if entry == SILENCE:
+            self.clock.t += NO_INPUT_TIMEOUT_S
+            return None
+        self.emit("borrower", entry)
+        return entry
+
+    def summary(self, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+        # A call outside the window never started: no transcript, no time on the clock.
+        return build_summary(
+            self.state,
+            call_id=self.call_id,
+            started_at=self.now,
+            ended_at=self.now + timedelta(seconds=self.clock.t),
+            transcript=self.transcript,
+            metrics=metrics,
+        )
+
+
+_CALL_OVER = "\x00call over"
+
+
 def run_text_call(
     scenario: Scenario,
     settings: Settings,
@@ -52,52 +126,57 @@ def run_text_call(
     on_line: Callable[[TimedLine], None] | None = None,
 ) -> dict:
     """Run the scenario's call through the engine and return its summary."""
-    state = CallState(direction=scenario.direction, account=None, now=now)
-    if scenario.direction is Direction.OUTBOUND:
-        state.account = scenario.account
-    call_id = uuid.uuid4().hex
-    transcript: list[TimedLine] = []
-    clock = _Clock()
+    call = _TextCall(scenario, settings, script, now, on_line)
+    if call.outside_hours:
+        return call.summary()
+    reply = call.conversation.start()
+    while (said := call.next_turn(reply)) != _CALL_OVER:
+        reply = call.conversation.hear(said)
+    return call.summary()
 
-    def emit(speaker: str, text: str) -> None:
-        line = TimedLine(speaker, text, clock.speak(text))
-        transcript.append(line)
-        if on_line:
-            on_line(line)
 
-    if scenario.direction is Direction.OUTBOUND and not within_calling_window(
-        now, scenario.account.timezone, settings.rules
-    ):
-        state.within_calling_hours = False
-        state.outcome = Outcome.OUTSIDE_CALLING_HOURS
-        return build_summary(state, call_id=call_id, started_at=now, ended_at=now, transcript=[])
+async def run_llm_text_call(
+    scenario: Scenario,
+    settings: Settings,
+    script: Script,
+    now: datetime,
+    mode: "LLMMode",
+    on_line: Callable[[TimedLine], None] | None = None,
+) -> dict:
+    """`run_text_call` in LLM mode: the same engine, with the LLM's help and notes.
 
-    conversation = Conversation(
-        state, script, settings, ScenarioDirectory(scenario.account), scenario.caller
-    )
-    reply = conversation.start()
-    entries = iter(scenario.borrower)
-    while True:
-        for text in reply.say:
-            emit("bot", text)
-        if reply.ended:
-            break
-        entry = next(entries, SILENCE)
-        if isinstance(entry, AudioEntry):
-            raise ValueError(f"{entry.path}: audio entries need --audio mode")
-        if entry == HANGUP:
-            conversation.hang_up()
-            break
-        if entry == SILENCE:
-            clock.t += NO_INPUT_TIMEOUT_S
-            reply = conversation.hear(None)
-        else:
-            emit("borrower", entry)
-            reply = conversation.hear(entry)
-    return build_summary(
-        state,
-        call_id=call_id,
-        started_at=now,
-        ended_at=now + timedelta(seconds=clock.t),
-        transcript=transcript,
-    )
+    The modelled clock also counts the time spent waiting for the LLM.
+    """
+    from voicebot.llm.driver import LLMDriver
+
+    call = _TextCall(scenario, settings, script, now, on_line)
+    if call.outside_hours:
+        return call.summary()
+    driver = LLMDriver(call.conversation, mode)
+    reply = call.conversation.start()
+    while (said := call.next_turn(reply)) != _CALL_OVER:
+        reply = await driver.hear(said)
+        call.clock.t += driver.last_wait_s
+    return await driver.finish(call.summary())
+
+
+def simulate_call(
+    scenario: Scenario,
+    settings: Settings,
+    script: Script,
+    now: datetime,
+    on_line: Callable[[TimedLine], None] | None = None,
+) -> dict:
+    """Rules only, or LLM mode when `settings.llm` names an endpoint."""
+    if not settings.llm.enabled:
+        return run_text_call(scenario, settings, script, now, on_line)
+    from voicebot.llm.driver import LLMMode  # the openai SDK only when it is used
+
+    async def in_llm_mode() -> dict:
+        mode = LLMMode.from_settings(settings, script)
+        try:
+            return await run_llm_text_call(scenario, settings, script, now, mode, on_line)
+        finally:
+            await mode.aclose()
+
+    return asyncio.run(in_llm_mode())

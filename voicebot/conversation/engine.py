@@ -5,6 +5,7 @@ account lookup for inbound callers through an injected `AccountDirectory`. The t
 simulator, the voice pipeline and the LLM mode all drive this same class.
 """
 
+import copy
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -84,21 +85,48 @@ class Conversation(PlanSteps):
         self.state.ai_disclosed = self.state.recording_notice = True
         return self._reply()
 
-    def hear(self, text: str | None) -> Reply:
-        """The borrower's turn: `None` or an empty string is a silent turn."""
+    def hear(self, text: str | None, meaning: Meaning | None = None) -> Reply:
+        """The borrower's turn: `None` or an empty string is a silent turn.
+
+        `meaning` replaces the rules' reading of `text` when given (the LLM mode passes the
+        rules' meaning merged with the LLM's validated one); by default the rules decide.
+        """
         if self.state.ended:
             return Reply((), True)
         if not text or not text.strip():
             self._on_silence()
             return self._reply()
-        self.state.heard_anything = True
-        self.state.silent_turns = 0
-        self.state.lines.append(Line("borrower", text.strip()))
-        meaning = understand(text)
-        self.state.sentiments.add(meaning.sentiment)
-        self._record_requests(meaning)
-        if not self._on_call_level_signal(meaning):
-            self._on_step(meaning)
+        self._take_turn(text, meaning or understand(text))
+        return self._reply()
+
+    def needs_help(self, meaning: Meaning) -> bool:
+        """Whether `meaning` would leave the current question unanswered (a rephrase or a
+        move-on would follow), so an outside reader such as the LLM is worth asking.
+
+        Decided by a trial run on a copy of the conversation: the step handlers stay the
+        one place that knows what counts as an answer.
+        """
+        if self.state.ended or not meaning.text:
+            return False
+        shared = (self.script, self.settings, self.directory)
+        trial = copy.deepcopy(self, {id(obj): obj for obj in shared})
+        return not trial._take_turn(meaning.text, meaning)
+
+    def answer_off_script(self, said: str, answer: str, meaning: Meaning | None = None) -> Reply:
+        """A question outside the script: record `said`, speak `answer`, ask again.
+
+        `answer` must already have passed the LLM guard (banned claims, figures). The reply
+        says the answer first, then the current step's question; the step does not change
+        and the turn does not count as a misunderstanding.
+        """
+        if self.state.ended:
+            return Reply((), True)
+        self._hear_words(said)
+        if meaning is not None:
+            self.state.sentiments.add(meaning.sentiment)
+        self.state.lines.append(Line("bot", answer))
+        if self.state.step in _REASK:
+            self._say(_REASK[self.state.step])
         return self._reply()
 
     def hang_up(self) -> None:
@@ -106,6 +134,20 @@ class Conversation(PlanSteps):
         if not self.state.ended:
             self.state.hung_up = True
             self.state.step = Step.ENDED
+
+    def _hear_words(self, text: str) -> None:
+        self.state.heard_anything = True
+        self.state.silent_turns = 0
+        self.state.lines.append(Line("borrower", text.strip()))
+
+    def _take_turn(self, text: str, meaning: Meaning) -> bool:
+        """Act on one utterance; False when it was not understood at the current step."""
+        self._hear_words(text)
+        self.state.sentiments.add(meaning.sentiment)
+        self._record_requests(meaning)
+        if self._on_call_level_signal(meaning):
+            return True
+        return self._on_step(meaning)
 
     # --- signals that end or redirect the call whatever was asked --------------------
 
@@ -162,7 +204,7 @@ class Conversation(PlanSteps):
 
     # --- the questions of the script --------------------------------------------------
 
-    def _on_step(self, m: Meaning) -> None:
+    def _on_step(self, m: Meaning) -> bool:
         handler = {
             Step.CONFIRM_IDENTITY: self._on_confirm_identity,
             Step.ASK_KNOWS_BORROWER: self._on_knows_borrower,
@@ -178,13 +220,15 @@ class Conversation(PlanSteps):
         if question and not self._makes_progress(m) and not parse_id_digits(m.text):
             self._answer(question)  # 你们是哪里？ is answered, then the script resumes
             self._say(_REASK[self.state.step])
-            return
+            return True
         if question:
             self._answer(question)
         step_before, lines_before = self.state.step, len(self.state.lines)
         handler(m)
         if self.state.step == step_before and len(self.state.lines) == lines_before:
             self._not_understood()
+            return False
+        return True
 
     def _answer(self, question: Question) -> None:
         verified = self.state.identity_verified

@@ -4,6 +4,7 @@ Also the shared machinery of every step: speaking script lines, moving between s
 ending the call. `Conversation` in engine.py builds on this class.
 """
 
+from datetime import date
 from decimal import Decimal
 
 from voicebot.config import Settings
@@ -187,20 +188,29 @@ class PlanSteps:
                 self._goto(Step.ASK_PLAN)
 
     def _plan_slots_in(self, m: Meaning) -> bool:
-        today = self.state.now.date()
         return (
-            parse_date(m.text, today) is not None
-            or parse_amount(m.text) is not None
+            self._date_in(m) is not None
+            or self._amount_in(m) is not None
             or mentions_full_amount(m.text)
         )
+
+    def _date_in(self, m: Meaning) -> date | None:
+        """The date said: read from the text, else the slot an outside reader filled."""
+        when = parse_date(m.text, self.state.now.date())
+        return when if when is not None else m.pay_date
+
+    @staticmethod
+    def _amount_in(m: Meaning) -> Decimal | None:
+        amount = parse_amount(m.text)
+        return amount if amount is not None else m.amount
 
     def _take_plan_slots(self, m: Meaning) -> bool:
         """Fill the promise's date and amount from what was said; True when any was."""
         state = self.state
         if state.account is None:
             return False
-        when = parse_date(m.text, state.now.date())
-        amount = parse_amount(m.text)
+        when = self._date_in(m)
+        amount = self._amount_in(m)
         if amount is None and mentions_full_amount(m.text):
             amount = self._overdue_amount()
         if when is not None:

@@ -9,6 +9,8 @@ regular-expression fragments separated by spaces; most fragments are plain words
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
@@ -102,6 +104,10 @@ class Meaning:
     hostile: bool = False
     refuse_to_pay: bool = False
     goodbye: bool = False  # 再见 / 拜拜 / 先这样: the other party is closing the call
+    # Slots read by an outside understanding (the LLM mode), already checked against the
+    # utterance; the rules leave them None because numbers.py and dates.py read the text.
+    amount: Decimal | None = None
+    pay_date: date | None = None
 
 
 # --- Negation -------------------------------------------------------------------------------
