@@ -13,7 +13,7 @@ from voicebot.accounts import InvalidField
 from voicebot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from voicebot.conversation.script import ScriptError, load_script
 from voicebot.report import print_line, print_summary
-from voicebot.scenario import ScenarioError, load_scenario, parse_now
+from voicebot.scenario import Scenario, ScenarioError, load_scenario, parse_now
 from voicebot.simulate import simulate_call
 from voicebot.store import Store
 
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=_simulate)
 
     demo = commands.add_parser("demo", help="run and store the example calls in examples/")
+    demo.add_argument("--audio", action="store_true", help="place them over the simulated line")
     demo.set_defaults(run=_demo)
 
     accounts = commands.add_parser("accounts", help="the account store")
@@ -73,8 +74,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"voicebot: {bad}", file=sys.stderr)
         return 2
     if args.audio or scenario.has_audio:
-        print("voicebot: audio mode needs the voice pipeline, not installed yet", file=sys.stderr)
-        return 1
+        return _simulate_audio(args, settings, scenario, now)
     script = load_script(settings.prompts_dir)
     summary = simulate_call(
         scenario,
@@ -91,7 +91,28 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _simulate_audio(
+    args: argparse.Namespace, settings: Settings, scenario: Scenario, now: datetime | None
+) -> int:
+    # Imported here: pipecat and the speech models are only needed for audio calls.
+    from voicebot.voice.driver import simulate_audio_call
+
+    when = now or datetime.now(UTC).astimezone()
+    on_line = None if args.json else print_line
+    summary = simulate_audio_call(scenario, settings, when, on_line=on_line)
+    _store(settings, summary, scenario.account.phone)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print_summary(summary)
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    if args.audio or settings.voice.demo_audio:
+        from voicebot.voice.driver import run_audio_demo  # pipecat only for audio calls
+
+        return run_audio_demo(settings, sorted(EXAMPLES_DIR.glob("*.yaml")), _store)
     script = load_script(settings.prompts_dir)
     paths = sorted(EXAMPLES_DIR.glob("*.yaml"))
     for path in paths:

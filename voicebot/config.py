@@ -65,12 +65,30 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    """The voice pipeline: VAD, speech models, caches and recordings (`--audio` calls)."""
+
+    asr_model_dir: str = ""  # a CTranslate2 Whisper directory; empty: packaged Whisper base
+    cache_dir: Path = PROJECT_ROOT / "var" / "cache" / "speech"  # assembled/patched models
+    tts_cache_dir: Path = PROJECT_ROOT / "var" / "cache" / "tts"  # synthesised sentences
+    recordings_dir: Path = PROJECT_ROOT / "var" / "recordings"
+    vad_confidence: float = 0.5
+    vad_start_secs: float = 0.15
+    vad_stop_secs: float = 0.55  # Mandarin pauses at commas; 0.2 split sentences
+    vad_min_volume: float = 0.3
+    no_input_timeout_s: float = 5.0
+    asr_threads: int = 2
+    demo_audio: bool = False  # `voicebot demo` over the simulated line by default
+
+
+@dataclass(frozen=True)
 class Settings:
     lender: LenderSettings
     rules: RuleSettings
     store_path: Path
     prompts_dir: Path
     web: WebSettings = field(default_factory=WebSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
 
 
@@ -100,6 +118,7 @@ def load_settings(
             store_path=_project_path(raw["store"]["path"]),
             prompts_dir=_project_path(raw["prompts"]["dir"]),
             web=_web(raw.get("web", {})),
+            voice=_voice(raw.get("voice", {})),
             llm=_llm(raw.get("llm", {}), environ),
         )
     except KeyError as missing:
@@ -134,6 +153,26 @@ def _llm(section: Mapping, environ: Mapping[str, str]) -> LLMSettings:
     if llm.enabled and not llm.model:
         raise ConfigError("llm.model: required when llm.base_url is set")
     return llm
+
+
+def _voice(section: Mapping) -> VoiceSettings:
+    d = VoiceSettings()
+    voice = VoiceSettings(
+        asr_model_dir=str(section.get("asr_model_dir", d.asr_model_dir)),
+        cache_dir=_project_path(str(section.get("cache_dir", d.cache_dir))),
+        tts_cache_dir=_project_path(str(section.get("tts_cache_dir", d.tts_cache_dir))),
+        recordings_dir=_project_path(str(section.get("recordings_dir", d.recordings_dir))),
+        vad_confidence=float(section.get("vad_confidence", d.vad_confidence)),
+        vad_start_secs=float(section.get("vad_start_secs", d.vad_start_secs)),
+        vad_stop_secs=float(section.get("vad_stop_secs", d.vad_stop_secs)),
+        vad_min_volume=float(section.get("vad_min_volume", d.vad_min_volume)),
+        no_input_timeout_s=float(section.get("no_input_timeout_s", d.no_input_timeout_s)),
+        asr_threads=int(section.get("asr_threads", d.asr_threads)),
+        demo_audio=str(section.get("demo_audio", d.demo_audio)).lower() in ("true", "1", "yes"),
+    )
+    if not 0 < voice.vad_stop_secs <= 3 or not 0 < voice.vad_confidence < 1:
+        raise ConfigError("voice.vad_stop_secs / voice.vad_confidence: out of range")
+    return voice
 
 
 def _apply_overrides(raw: dict, environ: Mapping[str, str]) -> None:

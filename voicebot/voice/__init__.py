@@ -1,0 +1,1 @@
+"""The voice pipeline: phone line, VAD, ASR, conversation, TTS (pipecat)."""

