@@ -10,6 +10,7 @@ from pathlib import Path
 
 from voicebot.account_import import ImportFileError, import_accounts
 from voicebot.accounts import InvalidField
+from voicebot.campaigns.commands import add_commands as add_campaign_commands
 from voicebot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from voicebot.conversation.script import ScriptError, load_script
 from voicebot.report import print_line, print_summary
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("name")
     user_add.add_argument("--role", choices=["agent", "supervisor"], required=True)
     user_add.set_defaults(run=_add_user)
+    add_campaign_commands(commands)  # campaign create|run, worker
     return parser
 
 

@@ -82,6 +82,18 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """Outbound campaigns: the queue, the concurrency and the retry delays by outcome."""
+
+    redis_url: str = ""  # empty: the embedded in-process runner on SQLite
+    concurrency: int = 8  # calls in flight per runner or worker
+    retry_no_response_minutes: int = 120  # also busy
+    retry_voicemail_minutes: int = 240
+    dial_lease_seconds: int = 900  # a dialing attempt whose worker is silent this long is lost
+    sms_provider: str = "log"  # "log" or "none"
+
+
+@dataclass(frozen=True)
 class Settings:
     lender: LenderSettings
     rules: RuleSettings
@@ -90,6 +102,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
 
 
 def load_settings(
@@ -120,6 +133,7 @@ def load_settings(
             web=_web(raw.get("web", {})),
             voice=_voice(raw.get("voice", {})),
             llm=_llm(raw.get("llm", {}), environ),
+            campaigns=_campaigns(raw.get("campaigns", {})),
         )
     except KeyError as missing:
         raise ConfigError(f"{path}: missing setting {missing}") from None
@@ -173,6 +187,27 @@ def _voice(section: Mapping) -> VoiceSettings:
     if not 0 < voice.vad_stop_secs <= 3 or not 0 < voice.vad_confidence < 1:
         raise ConfigError("voice.vad_stop_secs / voice.vad_confidence: out of range")
     return voice
+
+
+def _campaigns(section: Mapping) -> CampaignSettings:
+    defaults = CampaignSettings()
+    campaigns = CampaignSettings(
+        redis_url=str(section.get("redis_url", "")).strip(),
+        concurrency=int(section.get("concurrency", defaults.concurrency)),
+        retry_no_response_minutes=int(
+            section.get("retry_no_response_minutes", defaults.retry_no_response_minutes)
+        ),
+        retry_voicemail_minutes=int(
+            section.get("retry_voicemail_minutes", defaults.retry_voicemail_minutes)
+        ),
+        dial_lease_seconds=int(section.get("dial_lease_seconds", defaults.dial_lease_seconds)),
+        sms_provider=str(section.get("sms_provider", defaults.sms_provider)),
+    )
+    if campaigns.concurrency < 1:
+        raise ConfigError("campaigns.concurrency: must be at least 1")
+    if campaigns.sms_provider not in ("log", "none"):
+        raise ConfigError("campaigns.sms_provider: must be log or none")
+    return campaigns
 
 
 def _apply_overrides(raw: dict, environ: Mapping[str, str]) -> None:
