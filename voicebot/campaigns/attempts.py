@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from voicebot.campaigns import scheduler as rules
@@ -23,6 +24,11 @@ from voicebot.campaigns.scheduler import (
 from voicebot.campaigns.state import Attempt, CampaignState, stamp, unstamp
 
 _NO_CALLS = DayCount()
+# An account with an attempt in flight is not due again until that attempt ends.
+OPEN_ATTEMPT = (
+    "EXISTS (SELECT 1 FROM campaign_attempts o WHERE o.campaign = a.campaign"
+    " AND o.account_id = a.account_id AND o.status IN ('planned', 'dialing'))"
+)
 
 
 @dataclass(frozen=True)
@@ -37,9 +43,9 @@ def plan_due(state: CampaignState, name: str, now: datetime, policy: Policy) -> 
     priority order; refused accounts get their next look-in time or are closed."""
     db = state.db
     rows = db.execute(
-        "SELECT account_id, phone, timezone, overdue_days, overdue_amount FROM campaign_accounts"
-        " WHERE campaign = ? AND closed IS NULL AND next_at <= ?"
-        " ORDER BY overdue_days DESC, amount_cents DESC, account_id",
+        "SELECT account_id, phone, timezone, overdue_days, overdue_amount"
+        " FROM campaign_accounts a WHERE campaign = ? AND closed IS NULL AND next_at <= ?"
+        f" AND NOT {OPEN_ATTEMPT} ORDER BY overdue_days DESC, amount_cents DESC, account_id",
         (name, stamp(now)),
     ).fetchall()
     if not rows:
@@ -80,10 +86,6 @@ def plan_due(state: CampaignState, name: str, now: datetime, policy: Policy) -> 
             "INSERT INTO campaign_attempts (campaign, account_id, phone, timezone, local_day,"
             " at, status) VALUES (?,?,?,?,?,?,'planned')",
             planned,
-        )
-        db.executemany(
-            "UPDATE campaign_accounts SET next_at = NULL WHERE campaign = ? AND account_id = ?",
-            [(name, row[1]) for row in planned],
         )
         db.executemany(
             "UPDATE campaign_accounts SET next_at = ?, closed = ?"
@@ -277,6 +279,7 @@ def _move(state: CampaignState, attempt: Attempt, decision: Decision) -> None:
     )
 
 
+@lru_cache(maxsize=4096)  # a round defers many accounts to the same moment
 def _at(decision: Decision) -> str | None:
     return stamp(decision.next_at) if decision.next_at is not None else None
 

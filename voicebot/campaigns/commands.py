@@ -77,6 +77,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Only the simulated line keeps its own clock; a real line calls in real time.
     virtual = args.line == "simulated"
     options = RunOptions(args.name, start, start + timedelta(days=args.days), virtual)
+    log_path = settings.store_path.parent / "campaigns.log"
+    _log_to(log_path)  # SMS sent (masked numbers) and dialer errors; the screen shows progress
     display = LiveProgress(sys.stderr)
     began = time.monotonic()
     try:
@@ -96,7 +98,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     )
     store.close()
     print(report)
+    print(f"SMS and dialer log: {log_path}")
     return 0
+
+
+def _log_to(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    for name in ("voicebot.sms", "voicebot.campaigns"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,7 +33,7 @@ from voicebot.config import Settings
 from voicebot.store import Store
 
 QUEUE = "voicebot:campaign-calls"
-POLL_S = 0.1
+POLL_S = 0.02  # how often the runner looks at SQLite and a worker at the queue
 logger = logging.getLogger("voicebot.campaigns")
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -145,17 +146,20 @@ def priority_key(target: Target) -> tuple[int, Decimal, str]:
     return (-target.overdue_days, -target.overdue_amount, target.account_id)
 
 
+@lru_cache(maxsize=4096)  # a round asks the same (moment, zone) for every account
 def local_day(moment: datetime, timezone: str) -> date:
     """The borrower's calendar day at `moment`: caps are counted per local day."""
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+@lru_cache(maxsize=4096)
 def in_window(moment: datetime, timezone: str, policy: Policy) -> bool:
     """Whether `moment` is inside the calling window in the borrower's time zone."""
     local = moment.astimezone(ZoneInfo(timezone)).time()
     return policy.window_start <= local < policy.window_end
 
 
+@lru_cache(maxsize=4096)
 def next_window_start(after: datetime, timezone: str, policy: Policy) -> datetime:
     """The earliest moment at or after `after` that is inside the calling window."""
     zone = ZoneInfo(timezone)
@@ -167,6 +171,7 @@ def next_window_start(after: datetime, timezone: str, policy: Policy) -> datetim
     return datetime.combine(local.date() + timedelta(days=1), policy.window_start, zone)
 
 
+@lru_cache(maxsize=4096)
 def next_day_window(after: datetime, timezone: str, policy: Policy) -> datetime:
     """The start of the calling window on the borrower's next local day."""
     zone = ZoneInfo(timezone)
@@ -196,6 +201,7 @@ def refusal(
     return None
 
 
+@lru_cache(maxsize=4096)
 def deferral(
     timezone: str, now: datetime, why: Refusal, promise_due: date | None, policy: Policy
 ) -> Decision:
