@@ -86,7 +86,7 @@ def test_missing_scenario_file_is_a_clear_error(capsys: pytest.CaptureFixture[st
 def test_demo_runs_every_example_and_stores_each(
     store_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--text"]) == 0
     out = capsys.readouterr().out
     examples = sorted(Path("examples").glob("*.yaml"))
     assert len(examples) >= 8

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.set_defaults(run=_simulate)
 
     demo = commands.add_parser("demo", help="run and store the example calls in examples/")
-    demo.add_argument("--audio", action="store_true", help="place them over the simulated line")
+    demo.add_argument(
+        "--text", action="store_true", help="text only, without the voice pipeline (seconds)"
+    )
     demo.set_defaults(run=_demo)
 
     accounts = commands.add_parser("accounts", help="the account store")
@@ -111,7 +113,7 @@ def _simulate_audio(
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    if args.audio or settings.voice.demo_audio:
+    if not args.text:
         from voicebot.voice.driver import run_audio_demo  # pipecat only for audio calls
 
         return run_audio_demo(settings, sorted(EXAMPLES_DIR.glob("*.yaml")), _store)

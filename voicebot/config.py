@@ -78,7 +78,6 @@ class VoiceSettings:
     vad_min_volume: float = 0.3
     no_input_timeout_s: float = 5.0
     asr_threads: int = 2
-    demo_audio: bool = False  # `voicebot demo` over the simulated line by default
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,6 @@ def _voice(section: Mapping) -> VoiceSettings:
         vad_min_volume=float(section.get("vad_min_volume", d.vad_min_volume)),
         no_input_timeout_s=float(section.get("no_input_timeout_s", d.no_input_timeout_s)),
         asr_threads=int(section.get("asr_threads", d.asr_threads)),
-        demo_audio=str(section.get("demo_audio", d.demo_audio)).lower() in ("true", "1", "yes"),
     )
     if not 0 < voice.vad_stop_secs <= 3 or not 0 < voice.vad_confidence < 1:
         raise ConfigError("voice.vad_stop_secs / voice.vad_confidence: out of range")
