@@ -182,3 +182,25 @@ async def test_repeated_wrong_passwords_lock_the_name_for_a_while(client: TestCl
     form = {"username": "alice", "password": PASSWORD, "csrf_token": token.group(1)}
     response = await client.post("/login", data=form)
     assert response.status == 429 and "尝试次数过多" in await response.text()
+
+
+async def test_campaigns_are_created_by_supervisors_only(client: TestClient) -> None:
+    csv = "account_id,name,gender,phone,id_number,product,overdue_amount,overdue_days,due_date\n"
+    csv += "C1,张伟,M,13800138000,110101199003071234,个人消费贷款,3250.60,15,2026-11-10\n"
+    agent_token = await sign_in(client, "alice")
+    refused = await client.post(
+        "/api/campaigns/m1", data=csv.encode(), headers={"X-CSRF-Token": agent_token}
+    )
+    assert refused.status == 403
+    assert (await client.get("/api/campaigns/m1")).status == 403
+    await client.post("/logout", data={"csrf_token": agent_token})
+    boss_token = await sign_in(client, "boss")
+    forged = await client.post("/api/campaigns/m1", data=csv.encode())
+    assert forged.status == 403  # no CSRF token
+    created = await client.post(
+        "/api/campaigns/m1", data=csv.encode(), headers={"X-CSRF-Token": boss_token}
+    )
+    assert created.status == 200, await created.text()
+    assert (await created.json())["added"] == 1
+    progress = await (await client.get("/api/campaigns/m1")).json()
+    assert progress["accounts"] == 1

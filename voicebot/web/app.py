@@ -9,6 +9,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from voicebot.campaigns.create import campaign_routes
 from voicebot.config import Settings
 from voicebot.masking import mask_text
 from voicebot.notes import labels
@@ -65,7 +66,17 @@ def _routes(app: web.Application) -> None:
     app.router.add_get("/api/calls", api.list_calls)
     app.router.add_get("/api/calls/{call_id}", api.call_detail)
     app.router.add_get("/api/overview", api.overview_json)
+    for route in campaign_routes(app[SETTINGS]):  # campaigns are run by supervisors
+        app.router.add_route(route.method, route.path, _supervisors_only(route.handler))
     app.router.add_static("/static/", HERE / "static", name="static")
+
+
+def _supervisors_only(handler: auth.Handler) -> auth.Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        auth.require_supervisor(request)
+        return await handler(request)
+
+    return guarded
 
 
 async def _review_store(app: web.Application) -> AsyncIterator[None]:
