@@ -53,8 +53,11 @@ _NEGATION_AFTER = re.compile(r"^.{0,2}?(?:不|没)")
 
 
 def _prepare(text: str) -> str:
-    """Normalise, keeping a decimal point between digits as 点 ("1500.5" stays 1500.5)."""
+    """Normalise, keeping a decimal point between digits as 点 ("1500.5" stays 1500.5),
+    and reading the chat shorthand 3k / 1.5w as 3千 / 1点5万."""
     text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"(?<=\d)[kK](?![a-zA-Z])", "千", text)
+    text = re.sub(r"(?<=\d)[wW](?![a-zA-Z])", "万", text)
     return normalize(re.sub(r"(?<=\d)\.(?=\d)", "点", text))
 
 
