@@ -1,0 +1,1 @@
+"""The bot as a SIP endpoint: a user agent on UDP (aiosipua) with G.711 RTP (aiortp)."""
