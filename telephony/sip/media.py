@@ -1,0 +1,129 @@
+"""A call's media: SDP offer/answer for G.711 and the aiortp RTP session that carries it.
+
+Only PCMU (payload type 0) and PCMA (8) are offered and accepted, at 20 ms a packet,
+with RFC 4733 telephone-events for DTMF. Receiving uses aiortp's adaptive playout (a
+jitter buffer that reorders, conceals lost packets and delivers one frame per 20 ms);
+sending is clocked by the line (`telephony.sip.line`).
+"""
+
+import logging
+from dataclasses import dataclass
+
+import aiortp
+from aiortp.port_allocator import PortAllocator
+from aiosipua import (
+    SdpMessage,
+    SdpNegotiationError,
+    build_sdp,
+    negotiate_sdp,
+    parse_sdp,
+    serialize_sdp,
+)
+
+logger = logging.getLogger(__name__)
+
+PCMU, PCMA = 0, 8
+CODECS = {PCMU: "PCMU", PCMA: "PCMA"}
+DEFAULT_DTMF_PT = 101
+PTIME_MS = 20
+
+
+class MediaError(ValueError):
+    """The peer's SDP cannot be used (no G.711, no audio address); the message says why."""
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What both sides agreed: where to send, which codec, which DTMF payload type."""
+
+    local_port: int
+    remote: tuple[str, int]
+    payload_type: int
+    dtmf_payload_type: int
+
+    @property
+    def codec(self) -> str:
+        return CODECS[self.payload_type]
+
+
+def answer_offer(
+    offer: SdpMessage | None, sdp_ip: str, local_port: int, codecs: list[int]
+) -> tuple[SdpMessage, MediaPlan]:
+    """The SDP answer to an INVITE's offer and the media plan it sets up."""
+    if offer is None:
+        raise MediaError("the INVITE carries no SDP offer")
+    remote = offer.rtp_address
+    if remote is None:
+        raise MediaError("the SDP offer has no audio address")
+    dtmf_pt = _telephone_event_pt(offer) or DEFAULT_DTMF_PT
+    try:
+        answer, chosen = negotiate_sdp(
+            offer, sdp_ip, local_port, supported_codecs=codecs, dtmf_payload_type=dtmf_pt
+        )
+    except SdpNegotiationError as error:
+        raise MediaError(str(error)) from None
+    audio = answer.audio
+    if audio is not None:  # we send 20 ms packets whatever the offer's ptime was
+        audio.attributes["ptime"] = [str(PTIME_MS)]
+    return answer, MediaPlan(local_port, remote, chosen, dtmf_pt)
+
+
+def build_offer(sdp_ip: str, local_port: int, codecs: list[int]) -> SdpMessage:
+    """An SDP offer of the configured G.711 codecs (in preference order) and DTMF."""
+    first, *rest = codecs
+    offer = build_sdp(sdp_ip, local_port, first, CODECS[first], dtmf_payload_type=DEFAULT_DTMF_PT)
+    audio = offer.audio
+    assert audio is not None
+    for pt in rest:
+        audio.formats.insert(len(audio.formats) - 1, str(pt))  # before telephone-event
+        audio.attributes["rtpmap"].insert(-1, f"{pt} {CODECS[pt]}/8000")
+    return parse_sdp(serialize_sdp(offer))  # re-parsed, so its codec list has them all
+
+
+def plan_from_answer(answer: SdpMessage | None, local_port: int, codecs: list[int]) -> MediaPlan:
+    """The media plan an answer to our offer sets up."""
+    if answer is None or answer.audio is None or answer.rtp_address is None:
+        raise MediaError("the answer carries no audio SDP")
+    chosen = next((c.payload_type for c in answer.audio.codecs if c.payload_type in codecs), None)
+    if chosen is None:
+        offered = [c.encoding_name or str(c.payload_type) for c in answer.audio.codecs]
+        raise MediaError(f"the answer chose no G.711 codec: {offered}")
+    dtmf_pt = _telephone_event_pt(answer) or DEFAULT_DTMF_PT
+    return MediaPlan(local_port, answer.rtp_address, chosen, dtmf_pt)
+
+
+def _telephone_event_pt(sdp: SdpMessage) -> int | None:
+    audio = sdp.audio
+    if audio is None:
+        return None
+    for codec in audio.codecs:
+        if codec.encoding_name.lower() == "telephone-event":
+            return codec.payload_type
+    return None
+
+
+class RtpPorts:
+    """Even RTP ports (RTCP on the next one) from a configured range."""
+
+    def __init__(self, bind_ip: str, first: int, last: int) -> None:
+        self.bind_ip = bind_ip
+        self._allocator = PortAllocator((first, last))
+
+    async def take(self) -> int:
+        port, _rtcp = await self._allocator.allocate()
+        return port
+
+    async def give_back(self, port: int) -> None:
+        await self._allocator.release(port)
+
+
+async def open_rtp(bind_ip: str, plan: MediaPlan) -> aiortp.RTPSession:
+    """Bind the call's RTP/RTCP sockets and start receiving."""
+    return await aiortp.RTPSession.create(
+        local_addr=(bind_ip, plan.local_port),
+        remote_addr=plan.remote,
+        payload_type=plan.payload_type,
+        dtmf_payload_type=plan.dtmf_payload_type,
+        playout=True,  # adaptive jitter buffer, concealment, one frame per ptime
+        symmetric_rtp=True,  # send to where the peer's packets come from (NAT)
+    )

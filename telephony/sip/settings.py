@@ -1,0 +1,105 @@
+"""The `[sip]` settings: where the endpoint listens, the PBX or trunk, credentials, transfer."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from voicebot.config import ConfigError
+
+CODEC_NUMBERS = {"PCMU": 0, "PCMA": 8}
+
+
+@dataclass(frozen=True)
+class SipSettings:
+    enabled: bool = False  # `voicebot serve` answers SIP only when set
+    host: str = "127.0.0.1"  # address the SIP and RTP sockets bind to
+    port: int = 5060
+    public_host: str = ""  # address peers reach us at (Contact, Via, SDP); empty: host
+    user: str = "voicebot"  # our user part: From of outbound calls, AOR when registering
+    domain: str = ""  # domain of our AOR and of dialled numbers; empty: the proxy's host
+    proxy: str = ""  # host:port of the PBX/trunk outbound INVITEs and REGISTER go to
+    register: bool = False  # REGISTER at the proxy (trunks that need it)
+    register_expires: int = 300
+    username: str = ""  # digest user; empty: `user`
+    password: str = field(default="", repr=False)  # read from the variable named password_env
+    codecs: tuple[int, ...] = (0, 8)  # payload types in preference order: PCMU, PCMA
+    rtp_port_min: int = 20000
+    rtp_port_max: int = 20999
+    agent_uri: str = ""  # REFER target for calls that need a human; empty: no transfer
+    answer_timeout_s: float = 45.0  # an outbound call not answered by then is cancelled
+    max_calls: int = 50  # INVITEs beyond this many live calls get 486 Busy Here
+
+    @property
+    def sdp_host(self) -> str:
+        return self.public_host or self.host
+
+    @property
+    def proxy_addr(self) -> tuple[str, int] | None:
+        return parse_hostport(self.proxy, "sip.proxy") if self.proxy else None
+
+    @property
+    def aor_domain(self) -> str:
+        if self.domain:
+            return self.domain
+        proxy = self.proxy_addr
+        return proxy[0] if proxy else self.sdp_host
+
+
+def parse_hostport(value: str, key: str, default_port: int = 5060) -> tuple[str, int]:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep:
+        host, port = value.strip(), str(default_port)
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{key}: expected host:port, got {value!r}")
+    return host, int(port)
+
+
+def sip_settings(section: Mapping, environ: Mapping[str, str]) -> SipSettings:
+    """Read and validate the `[sip]` section; the password comes from the environment."""
+    d = SipSettings()
+    codecs = tuple(_codec(name) for name in str(section.get("codecs", "PCMU,PCMA")).split(","))
+    sip = SipSettings(
+        enabled=_bool(section.get("enabled", d.enabled)),
+        host=str(section.get("host", d.host)),
+        port=int(section.get("port", d.port)),
+        public_host=str(section.get("public_host", d.public_host)).strip(),
+        user=str(section.get("user", d.user)).strip(),
+        domain=str(section.get("domain", d.domain)).strip(),
+        proxy=str(section.get("proxy", d.proxy)).strip(),
+        register=_bool(section.get("register", d.register)),
+        register_expires=int(section.get("register_expires", d.register_expires)),
+        username=str(section.get("username", d.username)).strip(),
+        password=environ.get(str(section.get("password_env", "VOICEBOT_SIP_PASSWORD")), ""),
+        codecs=codecs,
+        rtp_port_min=int(section.get("rtp_port_min", d.rtp_port_min)),
+        rtp_port_max=int(section.get("rtp_port_max", d.rtp_port_max)),
+        agent_uri=str(section.get("agent_uri", d.agent_uri)).strip(),
+        answer_timeout_s=float(section.get("answer_timeout_s", d.answer_timeout_s)),
+        max_calls=int(section.get("max_calls", d.max_calls)),
+    )
+    _validate(sip)
+    return sip
+
+
+def _validate(sip: SipSettings) -> None:
+    if not 0 <= sip.port < 65536:
+        raise ConfigError(f"sip.port: {sip.port} is not a UDP port")
+    if not 1024 <= sip.rtp_port_min < sip.rtp_port_max < 65536:
+        raise ConfigError("sip.rtp_port_min/rtp_port_max: need 1024 <= min < max < 65536")
+    if sip.register and not sip.proxy:
+        raise ConfigError("sip.register: needs sip.proxy, the registrar's host:port")
+    sip.proxy_addr  # noqa: B018 - validates the proxy's form
+    if sip.agent_uri and not sip.agent_uri.startswith(("sip:", "sips:", "tel:")):
+        raise ConfigError(f"sip.agent_uri: expected a sip: URI, got {sip.agent_uri!r}")
+    if sip.max_calls < 1 or sip.answer_timeout_s <= 0:
+        raise ConfigError("sip.max_calls and sip.answer_timeout_s: must be positive")
+
+
+def _codec(name: str) -> int:
+    try:
+        return CODEC_NUMBERS[name.strip().upper()]
+    except KeyError:
+        raise ConfigError(f"sip.codecs: {name.strip()!r} is not PCMU or PCMA") from None
+
+
+def _bool(value: object) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
