@@ -28,6 +28,9 @@ from voicebot.masking import mask_text
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "voicebot"
+RETRANSMIT_T1_S = 0.5  # RFC 3261 T1: first resend of an unanswered REGISTER
+RETRANSMIT_MAX_S = 16.0  # after 0.5+1+...+16 s without an answer, wait for the next round
+REREGISTER_AFTER_S = 60.0
 T = TypeVar("T")
 
 
@@ -64,6 +67,7 @@ class SipEndpoint:
         self._ports = RtpPorts(settings.host, settings.rtp_port_min, settings.rtp_port_max)
         self._transfers = Transfers(self._uac, self._uas)
         self._registration: Registration | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
 
@@ -99,6 +103,8 @@ class SipEndpoint:
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Hang up every live call (BYE), wait for their summaries, unregister, close."""
         self._stopping = True
+        if self._keeper is not None:
+            self._keeper.cancel()
         for call in list(self.calls.values()):
             call.line.hang_up("bot")
         if self._tasks:
@@ -128,6 +134,24 @@ class SipEndpoint:
         )
         self._registration = reg
         reg.register()
+        self._keeper = asyncio.get_running_loop().create_task(self._keep_registered(reg))
+
+    async def _keep_registered(self, reg: Registration) -> None:
+        """Resend an unanswered REGISTER (UDP loses datagrams; aiosipua does not resend)
+        with T1 doubling, and register again a minute after a refusal or an expiry."""
+        delay = RETRANSMIT_T1_S
+        while not self._stopping:
+            await asyncio.sleep(delay)
+            state = reg.state.value
+            if state == "registering" and delay < RETRANSMIT_MAX_S:
+                delay *= 2
+            elif state in ("registering", "failed", "expired"):
+                delay = REREGISTER_AFTER_S
+            else:
+                delay = RETRANSMIT_T1_S
+                continue
+            if not self._stopping:
+                reg.register()
 
     # --- inbound ---------------------------------------------------------------------
 
