@@ -7,7 +7,8 @@
 2. CER: borrower utterances spoken by the offline voice at two speeds, with line noise,
    through the 8 kHz mu-law line, recognised with the hint the bot would give.
 3. Baseline: the same calls through pipecat's stock settings (WhisperSTTService default
-   decoding, VAD stop 0.8 s, no TTS cache); our latency as a ratio to it.
+   decoding on 16 kHz audio, language zh, VAD stop 0.8 s, no TTS cache), alternating
+   with ours in batches; our latency as a ratio to it.
 4. Throughput: simultaneous calls until one has an output gap over 100 ms.
 """
 
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import os
 import re
 import statistics
 import sys
@@ -69,6 +71,11 @@ _NOT_TEXT = re.compile(r"[\s，。、！？!?,.;；:：…“”\"']+")
 _DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
 
 
+def load() -> str:
+    """The machine's 1/5/15-minute load average: other work skews every figure here."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -79,9 +86,13 @@ def scenario(entries: list[str], index: int) -> Scenario:
 
 
 async def run_calls(
-    settings: Settings, models: VoiceModels, profile: Profile, count: int, concurrency: int
+    settings: Settings,
+    models: VoiceModels,
+    profile: Profile,
+    indexes: range,
+    concurrency: int,
 ) -> list[dict[str, Any]]:
-    """`count` calls cycling through SCENARIOS, `concurrency` at a time, at real time."""
+    """Calls `indexes` (cycling through SCENARIOS), `concurrency` at a time, at real time."""
     script = load_script(settings.prompts_dir)
     limit = asyncio.Semaphore(concurrency)
 
@@ -92,22 +103,44 @@ async def run_calls(
             options = CallOptions(profile=profile, no_input_timeout_s=3.0)
             return await run_audio_call(sc, settings, script, sc.now, models, options=options)
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    return list(await asyncio.gather(*(one(i) for i in indexes)))
 
 
-def latency_report(name: str, summaries: list[dict[str, Any]]) -> list[float]:
+async def compare(
+    settings: Settings, models: VoiceModels, profiles: list[Profile], calls: int, concurrency: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The same calls through each profile, alternating in batches of `concurrency` calls.
+
+    Alternating keeps the profiles under the same outside load (other work on the machine
+    comes and goes), so their ratio is fair even when the absolute figures drift.
+    """
+    results: dict[str, list[dict[str, Any]]] = {p.name: [] for p in profiles}
+    for start in range(0, calls, concurrency):
+        batch = range(start, min(calls, start + concurrency))
+        for profile in profiles:
+            results[profile.name] += await run_calls(settings, models, profile, batch, concurrency)
+    return results
+
+
+def latency_report(name: str, summaries: list[dict[str, Any]], vad_stop_s: float) -> list[float]:
     v2v = [x for s in summaries for x in s["metrics"]["voice_to_voice_s"]]
     asr = [x for s in summaries for x in s["metrics"]["asr_s"]]
     tts = [x for s in summaries for x in s["metrics"]["tts_s"]]
     print(
         f"[{name}] {len(summaries)} calls, {len(v2v)} turns: voice-to-voice p50 "
         f"{percentile(v2v, 50):.3f} s, p95 {percentile(v2v, 95):.3f} s, max {max(v2v):.3f} s;"
-        f" ASR p50 {percentile(asr, 50):.3f} s; TTS p50 {percentile(tts, 50):.3f} s"
+        f" ASR p50 {percentile(asr, 50):.3f} s, p95 {percentile(asr, 95):.3f} s;"
+        f" TTS p50 {percentile(tts, 50):.3f} s"
     )
     outcomes: dict[str, int] = {}
     for s in summaries:
         outcomes[s["outcome"]] = outcomes.get(s["outcome"], 0) + 1
-    print(f"[{name}] outcomes: {outcomes}")
+    print(f"[{name}] outcomes: {outcomes}; load average {load()}")
+    rest = percentile(v2v, 50) - vad_stop_s - percentile(asr, 50) - percentile(tts, 50)
+    print(
+        f"[{name}] where a median turn goes: VAD stop {vad_stop_s:.2f} s + ASR "
+        f"{percentile(asr, 50):.2f} s + TTS {percentile(tts, 50):.2f} s + rest {rest:.2f} s"
+    )
     return v2v
 
 
@@ -128,23 +161,29 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def cer_report(models: VoiceModels, settings: Settings, noise: float = 0.01) -> float:
-    errors = chars = 0
+def cer_report(models: VoiceModels, settings: Settings, noises: list[float]) -> float:
+    """CER per speed and noise level; returns it over the noisy conditions (the issue's set)."""
+    cells: dict[tuple[float, float], list[int]] = {}
     rng = np.random.default_rng(7)
     for speed in (1.0, 1.2):
         voice = OfflineVoice(settings.voice.cache_dir, speed=speed)
         for text, hint in UTTERANCES:
             audio, rate = voice.synthesize(text)
-            noisy = pcm16_to_float(audio) + rng.normal(0, noise, audio.size).astype(np.float32)
-            line_audio, line_rate = phone_line(float_to_pcm16(noisy), rate)
-            heard = models.transcriber.transcribe(line_audio, line_rate, hint)
-            ref, hyp = normalise(text), normalise(heard)
-            errors += edit_distance(ref, hyp)
-            chars += len(ref)
-            if ref != hyp:
-                print(f"  speed {speed}: {text} -> {heard}")
-    cer = errors / chars
-    print(f"[CER] {2 * len(UTTERANCES)} utterances (speeds 1.0, 1.2, noise {noise}): {cer:.1%}")
+            for noise in noises:
+                noisy = pcm16_to_float(audio) + rng.normal(0, noise, audio.size).astype(np.float32)
+                line_audio, line_rate = phone_line(float_to_pcm16(noisy), rate)
+                heard = models.transcriber.transcribe(line_audio, line_rate, hint)
+                ref, hyp = normalise(text), normalise(heard)
+                cell = cells.setdefault((speed, noise), [0, 0])
+                cell[0] += edit_distance(ref, hyp)
+                cell[1] += len(ref)
+                if ref != hyp:
+                    print(f"  speed {speed} noise {noise}: {text} -> {heard}")
+    for (speed, noise), (errors, chars) in sorted(cells.items()):
+        print(f"[CER] speed {speed}, noise {noise}: {errors / chars:.1%}")
+    noisy_cells = [c for (_, noise), c in cells.items() if noise > 0] or list(cells.values())
+    cer = sum(c[0] for c in noisy_cells) / sum(c[1] for c in noisy_cells)
+    print(f"[CER] {len(UTTERANCES)} utterances x speeds 1.0, 1.2 with line noise: {cer:.1%}")
     return cer
 
 
@@ -152,7 +191,8 @@ async def throughput(settings: Settings, models: VoiceModels, levels: list[int])
     """The most simultaneous calls with no output gap over 100 ms (real-time pace)."""
     sustained = 0
     for level in levels:
-        summaries = await run_calls(settings, models, tuned_profile(settings.voice), level, level)
+        profile = tuned_profile(settings.voice)
+        summaries = await run_calls(settings, models, profile, range(level), level)
         gap = max(s["metrics"]["max_output_gap_s"] for s in summaries)
         v2v = [x for s in summaries for x in s["metrics"]["voice_to_voice_s"]]
         print(f"[throughput] {level} calls: max output gap {gap:.2f} s, v2v p50 "
@@ -169,6 +209,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--levels", default="1,2,3,4")
+    parser.add_argument("--noise", default="0,0.01", help="line noise levels (RMS) for CER")
     parser.add_argument("--skip", default="", help="comma list of: latency,cer,baseline,load")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
@@ -179,26 +220,23 @@ def main() -> int:
     started = time.perf_counter()
     models = VoiceModels(settings.voice)
     models.warm_up()
-    print(f"models loaded in {time.perf_counter() - started:.1f} s")
-    ours = base = None
+    print(f"models loaded in {time.perf_counter() - started:.1f} s; load average {load()}")
+    profiles = [tuned_profile(voice)] + ([] if "baseline" in skip else [stock_profile()])
     if "latency" not in skip:
-        summaries = asyncio.run(
-            run_calls(settings, models, tuned_profile(voice), args.calls, args.concurrency)
-        )
-        ours = latency_report("tuned", summaries)
+        results = asyncio.run(compare(settings, models, profiles, args.calls, args.concurrency))
+        figures = {
+            p.name: latency_report(p.name, results[p.name], p.vad.stop_secs) for p in profiles
+        }
+        if "stock" in figures:
+            ours, base = figures["tuned"], figures["stock"]
+            print(
+                f"[ratio] tuned/stock voice-to-voice: p50 "
+                f"{statistics.median(ours) / statistics.median(base):.2f}, p95 "
+                f"{percentile(ours, 95) / percentile(base, 95):.2f}, mean "
+                f"{statistics.mean(ours) / statistics.mean(base):.2f}"
+            )
     if "cer" not in skip:
-        cer_report(models, settings)
-    if "baseline" not in skip:
-        summaries = asyncio.run(
-            run_calls(settings, models, stock_profile(), args.calls, args.concurrency)
-        )
-        base = latency_report("stock", summaries)
-    if ours and base:
-        print(
-            f"[ratio] tuned/stock voice-to-voice: p50 "
-            f"{statistics.median(ours) / statistics.median(base):.2f}, mean "
-            f"{statistics.mean(ours) / statistics.mean(base):.2f}"
-        )
+        cer_report(models, settings, [float(x) for x in args.noise.split(",")])
     if "load" not in skip:
         asyncio.run(throughput(settings, models, [int(x) for x in args.levels.split(",")]))
     return 0

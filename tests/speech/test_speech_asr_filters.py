@@ -1,6 +1,12 @@
 """Transcript filters: prompt echoes, repetition loops, digits."""
 
-from voicebot.speech.asr import DOMAIN_PROMPT, digits_only, is_prompt_echo, is_repetition_loop
+from voicebot.speech.asr import (
+    DOMAIN_PROMPT,
+    collapse_repetitions,
+    digits_only,
+    is_prompt_echo,
+    is_repetition_loop,
+)
 
 
 def test_prompt_echo_is_recognised() -> None:
@@ -13,12 +19,25 @@ def test_short_answers_overlapping_the_prompt_are_kept() -> None:
     assert not is_prompt_echo("我下周五还三千块", DOMAIN_PROMPT)
 
 
-def test_repetition_loops() -> None:
+def test_one_character_loops_are_noise() -> None:
     assert is_repetition_loop("塞塞塞塞塞塞")
-    assert is_repetition_loop("请问,请问,请问,请问,请问")
+    assert not is_repetition_loop("对对对")
     assert not is_repetition_loop("好的好的")
     assert is_repetition_loop("1111")
     assert not is_repetition_loop("尾号1111", allow_digits=True)
+
+
+def test_a_looped_answer_is_kept_once() -> None:
+    assert collapse_repetitions("是我 是我 是我 是") == "是我"
+    assert collapse_repetitions("请问,请问,请问,请问,请问") == "请问"
+    assert collapse_repetitions("月底 还一千 月底 还一千") == "月底还一千"
+    assert collapse_repetitions("公司一直拖欠公司公司公司一直拖欠公司") == "公司一直拖欠"
+
+
+def test_ordinary_repetition_and_digits_are_left_alone() -> None:
+    assert collapse_repetitions("好的好的") == "好的好的"
+    assert collapse_repetitions("对对对，是我。") == "对对对，是我。"
+    assert collapse_repetitions("12 12 12", allow_digits=True) == "12 12 12"
 
 
 def test_digits_only() -> None:

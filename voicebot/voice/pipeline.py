@@ -6,12 +6,14 @@ line in -> Silero VAD -> Whisper (segmented) -> conversation engine -> offline T
 is pipecat's out-of-the-box configuration (the benchmark's baseline).
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.frames.frames import Frame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameProcessor
@@ -19,8 +21,9 @@ from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transcriptions.language import Language
 
 from voicebot.config import VoiceSettings
-from voicebot.speech.asr import Transcriber
+from voicebot.speech.asr import WHISPER_SAMPLE_RATE, Transcriber
 from voicebot.speech.asr_model import resolve_model_dir
+from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
 from voicebot.speech.offline_tts import OfflineVoice
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SAMPLE_RATE
@@ -41,11 +44,11 @@ class Profile:
     vad: VADParams
     stock_stt: bool = False  # pipecat's WhisperSTTService with its default decoding
     tts_cache: bool = True
-    per_sentence_tts: bool = True
+    per_clause_tts: bool = True
 
 
 def tuned_profile(voice: VoiceSettings) -> Profile:
-    """Our settings: Mandarin-safe VAD stop, bounded hinted ASR, cached sentence TTS."""
+    """Our settings: Mandarin-safe VAD stop, bounded hinted ASR, cached clause TTS."""
     return Profile(
         "tuned",
         VADParams(
@@ -64,7 +67,7 @@ def stock_profile() -> Profile:
         VADParams(stop_secs=0.8),
         stock_stt=True,
         tts_cache=False,
-        per_sentence_tts=False,
+        per_clause_tts=False,
     )
 
 
@@ -74,7 +77,9 @@ class VoiceModels:
     def __init__(self, voice: VoiceSettings) -> None:
         self.settings = voice
         model_dir = resolve_model_dir(voice.asr_model_dir or None, voice.cache_dir)
-        self.transcriber = Transcriber(model_dir, cpu_threads=voice.asr_threads)
+        # One core per decode, `asr_threads` decodes at once: simultaneous calls do not
+        # queue behind each other's decode (see `Transcriber`).
+        self.transcriber = Transcriber(model_dir, cpu_threads=1, workers=voice.asr_threads)
         self.voice = OfflineVoice(voice.cache_dir)
         self.tts_cache = SpeechCache(self.voice, voice.tts_cache_dir, sample_rate=SAMPLE_RATE)
         self.uncached = SpeechCache(self.voice, None, sample_rate=SAMPLE_RATE)
@@ -88,7 +93,13 @@ class VoiceModels:
 
 
 class _PreloadedWhisperSTTService(WhisperSTTService):
-    """pipecat's stock Whisper service, given the already loaded model instead of a name."""
+    """pipecat's stock Whisper service, given the already loaded model instead of a name.
+
+    The stock service hands its audio to Whisper as 16 kHz, whatever the pipeline's rate;
+    a stock phone integration (pipecat's Twilio serializer at a 16 kHz pipeline) delivers
+    it so. Here the line's 8 kHz segment is resampled first, or Whisper hears it at half
+    speed and recognises almost nothing.
+    """
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
         self._preloaded = model
@@ -96,6 +107,12 @@ class _PreloadedWhisperSTTService(WhisperSTTService):
 
     def _load(self) -> None:
         self._model = self._preloaded
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+        pcm = pcm16_to_float(np.frombuffer(audio, dtype="<i2"))
+        wideband = float_to_pcm16(resample(pcm, self.sample_rate, WHISPER_SAMPLE_RATE))
+        async for frame in super().run_stt(wideband.tobytes()):
+            yield frame
 
 
 @dataclass
@@ -110,7 +127,7 @@ class CallHooks:
 def build_stt(models: VoiceModels, profile: Profile, hooks: CallHooks) -> FrameProcessor:
     if profile.stock_stt:
         return _PreloadedWhisperSTTService(
-            models.transcriber._model,  # no public accessor in voicebot.speech yet
+            models.transcriber.model,
             settings=WhisperSTTService.Settings(model="preloaded", language=Language.ZH),
         )
     return LocalWhisperSTTService(
@@ -131,7 +148,7 @@ def build_pipeline(
     vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=profile.vad))
     cache = models.tts_cache if profile.tts_cache else models.uncached
     tts = OfflineTTSService(
-        cache, on_synthesis=hooks.on_synthesis, per_sentence=profile.per_sentence_tts
+        cache, on_synthesis=hooks.on_synthesis, per_clause=profile.per_clause_tts
     )
     stt = build_stt(models, profile, hooks)
     return Pipeline([transport.input(), vad, stt, conversation, tts, transport.output()])

@@ -3,8 +3,9 @@
 Most of what the bot says is fixed script text, so sentences are cached by a hash of the
 text and the voice: the opening's "我是智能语音助手，本次通话将被录音。" is synthesised once
 per machine, and only sentences carrying names, amounts or dates are synthesised during a
-call. A line is spoken sentence by sentence, so the first sentence plays while the rest
-are synthesised.
+call. A line is spoken clause by clause (the voice pauses at each comma anyway), so the
+first clause plays while the rest are synthesised, and a clause without a name, amount or
+date comes from the cache even inside a sentence that has one.
 """
 
 import asyncio
@@ -23,9 +24,10 @@ from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
 
 from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
+from voicebot.speech.mandarin_frontend import split_clauses
 from voicebot.speech.offline_tts import OfflineVoice
 
-_SENTENCE_PAUSE_S = 0.2  # the voice's own pause between clauses
+_CLAUSE_PAUSE_S = 0.2  # the voice's own pause between clauses
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 
 
@@ -121,14 +123,14 @@ SynthesisListener = Callable[[str, float, bool], None]
 
 
 class OfflineTTSService(TTSService):
-    """Speaks with the offline voice through `SpeechCache`, one sentence at a time."""
+    """Speaks with the offline voice through `SpeechCache`, one clause at a time."""
 
     def __init__(
         self,
         cache: SpeechCache,
         *,
         on_synthesis: SynthesisListener | None = None,
-        per_sentence: bool = True,
+        per_clause: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(
@@ -140,21 +142,21 @@ class OfflineTTSService(TTSService):
         )
         self._cache = cache
         self._on_synthesis = on_synthesis
-        self._per_sentence = per_sentence
+        self._per_clause = per_clause
 
     def can_generate_metrics(self) -> bool:
         return True
 
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
-        """Yield the line's audio sentence by sentence at the line's sample rate."""
+        """Yield the line's audio clause by clause at the line's sample rate."""
         await self.start_tts_usage_metrics(text)
         spent = 0.0
         all_cached = True
-        pieces = split_sentences(text) if self._per_sentence else [text]
-        pause = bytes(int(_SENTENCE_PAUSE_S * self._cache.sample_rate) * 2)
-        for index, sentence in enumerate(pieces):
+        pieces = split_clauses(text) if self._per_clause else [text]
+        pause = bytes(int(_CLAUSE_PAUSE_S * self._cache.sample_rate) * 2)
+        for index, clause in enumerate(pieces):
             started = time.perf_counter()
-            pcm, cached = await asyncio.to_thread(self._cache.speak, sentence)
+            pcm, cached = await asyncio.to_thread(self._cache.speak, clause)
             spent += time.perf_counter() - started
             all_cached = all_cached and cached
             await self.stop_ttfb_metrics()
