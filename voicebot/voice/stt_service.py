@@ -6,13 +6,31 @@ what the bot just asked (`hint_provider`), which biases recognition of short ans
 Transcripts that echo the prompt or loop are already dropped by the transcriber; a
 dropped or empty result yields an empty `TranscriptionFrame` so the conversation knows
 the borrower's turn produced nothing usable.
+
+Early transcription: the pipeline's VAD waits `stop_secs` of quiet (Mandarin needs about
+0.55 s, or sentences split at their commas) before it ends the turn. With `early_vad`, a
+second VAD with a short stop time watches the same audio; when it hears the speaker stop,
+decoding starts at once on what was said so far. If the turn then ends without more
+speech, that result is used and the decode has had a head start of the difference; if the
+speaker goes on, it is discarded and the whole turn is decoded as usual.
 """
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 
 import numpy as np
-from pipecat.frames.frames import Frame, TranscriptionFrame
+from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADState
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    StartFrame,
+    TranscriptionFrame,
+    VADUserStoppedSpeakingFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
@@ -20,7 +38,8 @@ from pipecat.utils.time import time_now_iso8601
 from voicebot.speech.asr import Transcriber, Transcription
 
 HintProvider = Callable[[], str | None]
-#: Called with each transcription (text, raw text, drop reason, decode seconds).
+#: Called with each transcription (text, raw text, drop reason, and the seconds the turn
+#: waited for it after the VAD ended it: less than the decode when it started early).
 TranscriptionListener = Callable[[Transcription], None]
 
 
@@ -33,6 +52,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
         *,
         hint_provider: HintProvider | None = None,
         on_transcription: TranscriptionListener | None = None,
+        early_vad: VADAnalyzer | None = None,
         trailing_silence_secs: float = 0.2,
         **kwargs,
     ) -> None:
@@ -44,6 +64,12 @@ class LocalWhisperSTTService(SegmentedSTTService):
         self._transcriber = transcriber
         self._hint_provider = hint_provider
         self._on_transcription = on_transcription
+        self._early_vad = early_vad
+        self._early_heard_speech = False
+        self._early: asyncio.Task | None = None  # decode of the turn so far, still valid
+        self._ready: deque[asyncio.Task | None] = deque()  # per queued segment
+        self.early_used = 0
+        self.early_discarded = 0
 
     @property
     def wants_wav_segments(self) -> bool:
@@ -52,14 +78,53 @@ class LocalWhisperSTTService(SegmentedSTTService):
     def can_generate_metrics(self) -> bool:
         return True
 
-    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
-        """Transcribe one utterance (16-bit mono PCM at the pipeline's input rate)."""
+    async def start(self, frame: StartFrame) -> None:
+        await super().start(frame)
+        if self._early_vad is not None:
+            self._early_vad.set_sample_rate(self.sample_rate)
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        if isinstance(frame, VADUserStoppedSpeakingFrame):
+            # The segment queued by this stop can use the early decode, if still valid.
+            self._ready.append(self._early if self.is_usable else None)
+            self._early, self._early_heard_speech = None, False
+        await super().process_frame(frame, direction)
+
+    async def process_audio_frame(self, frame: InputAudioRawFrame, direction: FrameDirection):
+        await super().process_audio_frame(frame, direction)
+        if self._early_vad is None:
+            return
+        state = await self._early_vad.analyze_audio(frame.audio)
+        if state is VADState.SPEAKING:
+            self._early_heard_speech = True
+            if self._early is not None:  # the speaker went on: that decode is stale
+                self._early, self.early_discarded = None, self.early_discarded + 1
+        elif state is VADState.QUIET and self._user_speaking and self._early_heard_speech:
+            self._start_early_decode()
+
+    def _start_early_decode(self) -> None:
+        if self._early is None:  # at most one per pause
+            pcm = bytes(self._audio_buffer) + self._trailing_silence()
+            self._early = self.create_task(self._decode(pcm), "early-transcription")
+
+    async def _decode(self, audio: bytes) -> Transcription:
         hint = self._hint_provider() if self._hint_provider else None
         pcm = np.frombuffer(audio, dtype="<i2")
-        await self.start_processing_metrics()
-        result = await asyncio.to_thread(
+        return await asyncio.to_thread(
             self._transcriber.transcribe_detailed, pcm, self.sample_rate, hint
         )
+
+    async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
+        """Transcribe one utterance (16-bit mono PCM at the pipeline's input rate)."""
+        early = self._ready.popleft() if self._ready else None
+        await self.start_processing_metrics()
+        started = time.perf_counter()
+        if early is not None:
+            self.early_used += 1
+            # What the turn waited for, not the whole decode (it began before the turn end).
+            result = replace(await early, seconds=time.perf_counter() - started)
+        else:
+            result = await self._decode(audio)
         await self.stop_processing_metrics()
         if self._on_transcription is not None:
             self._on_transcription(result)
