@@ -3,7 +3,7 @@
 It is the simulated line's clock and record with RTP at both ends: each tick sends the
 bot's next 20 ms (or silence: the stream never pauses, so the far end's jitter buffer and
 any NAT binding stay warm) as one RTP packet, and hands the bot the caller's next frame
-from aiortp's playout buffer. Both frames are recorded per tick, so the recording and
+from aiortp's jitter buffer. Both frames are recorded per tick, so the recording and
 the timing figures of `voicebot.voice.recording` read a SIP call as they read any other.
 DTMF digits (RFC 4733) go to an attached listener and into `digits`.
 """
@@ -19,7 +19,7 @@ from voicebot.voice.line import FRAME_SAMPLES, SimulatedLine
 
 logger = logging.getLogger(__name__)
 
-MAX_INBOUND_FRAMES = 5  # caller audio queued beyond this (clock drift) is dropped, oldest first
+MAX_INBOUND_FRAMES = 10  # caller audio queued beyond this (200 ms) is dropped, oldest first
 
 DigitListener = Callable[[str], None]
 

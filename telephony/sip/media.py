@@ -1,9 +1,8 @@
 """A call's media: SDP offer/answer for G.711 and the aiortp RTP session that carries it.
 
 Only PCMU (payload type 0) and PCMA (8) are offered and accepted, at 20 ms a packet,
-with RFC 4733 telephone-events for DTMF. Receiving uses aiortp's adaptive playout (a
-jitter buffer that reorders, conceals lost packets and delivers one frame per 20 ms);
-sending is clocked by the line (`telephony.sip.line`).
+with RFC 4733 telephone-events for DTMF. Receiving goes through aiortp's jitter buffer
+(reordering, loss concealment); sending is clocked by the line (`telephony.sip.line`).
 """
 
 import logging
@@ -124,6 +123,11 @@ async def open_rtp(bind_ip: str, plan: MediaPlan) -> aiortp.RTPSession:
         remote_addr=plan.remote,
         payload_type=plan.payload_type,
         dtmf_payload_type=plan.dtmf_payload_type,
-        playout=True,  # adaptive jitter buffer, concealment, one frame per ptime
+        # Every frame is delivered as it completes, in order: no time-stretching (aiortp's
+        # adaptive playout drops and inserts 20 ms frames to track jitter, which cost the
+        # recogniser short answers). The line's clock absorbs arrival jitter.
+        jitter_prefetch=2,  # reorder window: two frames (40 ms)
+        skip_audio_gaps=True,  # a lost packet is concealed once a later one arrives
+        plc=True,
         symmetric_rtp=True,  # send to where the peer's packets come from (NAT)
     )

@@ -132,6 +132,20 @@ async def run_audio_call(
     )
 
 
+async def start_worker(pipeline: Any) -> tuple[PipelineWorker, asyncio.Task[None]]:
+    """Run a call's pipeline on its own worker runner; `worker.cancel()` ends it."""
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(audio_in_sample_rate=SAMPLE_RATE, audio_out_sample_rate=SAMPLE_RATE),
+        enable_rtvi=False,
+        idle_timeout_secs=None,
+        check_dangling_tasks=False,
+    )
+    runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
+    await runner.add_workers(worker)
+    return worker, asyncio.create_task(runner.run())
+
+
 async def _run_call(
     line: SimulatedLine,
     pipeline: Any,
@@ -152,17 +166,9 @@ async def _run_call(
         cues=options.cues,
         noise_level=options.noise_level,
     )
-    worker = PipelineWorker(
-        pipeline,
-        params=PipelineParams(audio_in_sample_rate=SAMPLE_RATE, audio_out_sample_rate=SAMPLE_RATE),
-        enable_rtvi=False,
-        idle_timeout_secs=None,
-        check_dangling_tasks=False,
-    )
-    runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
-    await runner.add_workers(worker)
+    worker, running = await start_worker(pipeline)
     tasks = [
-        asyncio.create_task(runner.run()),
+        running,
         asyncio.create_task(line.run()),
         asyncio.create_task(counterpart.run()),
     ]
