@@ -33,6 +33,7 @@ from voicebot.speech.audio import mulaw_decode, mulaw_encode
 FRAME = 160
 SPEECH_RMS = 300.0
 GAP_S = 1.2
+CALLER_NUMBER = "13800138000"  # the account on file: the bot finds it by this number
 
 
 @dataclass
@@ -114,7 +115,9 @@ def _frame_loud(frame: np.ndarray) -> bool:
 
 
 async def place_calls(target: str, calls: int, answers: list[bytes]) -> list[dict[str, Any]]:
-    settings = SipSettings(port=0, user="borrower", codecs=(0,), rtp_port_min=40000)
+    settings = SipSettings(
+        port=0, user=CALLER_NUMBER, codecs=(0,), rtp_port_min=40000, rtp_port_max=40999
+    )
     endpoint = SipEndpoint(settings)
     await endpoint.start()
     records = [CallRecord() for _ in range(calls)]
