@@ -1,4 +1,4 @@
-"""The `voicebot` command: simulate, demo, accounts import, serve, user add."""
+"""The `voicebot` command: simulate, demo, accounts import, serve, call, user add."""
 
 import argparse
 import getpass
@@ -55,8 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path)
     importer.set_defaults(run=_import_accounts)
 
-    serve = commands.add_parser("serve", help="serve the agents' review page")
+    serve = commands.add_parser(
+        "serve", help="serve the review page and the enabled phone lines ([twilio], [sip])"
+    )
     serve.set_defaults(run=_serve)
+    call = commands.add_parser("call", help="call an account now over a phone line")
+    call.add_argument("account_id")
+    call.add_argument("--line", choices=["twilio", "sip"], default="twilio")
+    call.set_defaults(run=_call)
     user = commands.add_parser("user", help="review page accounts")
     user_commands = user.add_subparsers(required=True, metavar="ACTION")
     user_add = user_commands.add_parser("add", help="add an agent or supervisor")
@@ -149,10 +155,16 @@ def _import_accounts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from voicebot.web.app import run  # the web stack only when serving
+    from telephony.server import run  # the web stack only when serving
 
     run(settings)
     return 0
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    from telephony.dial import dial_from_cli  # the carriers only when calling
+
+    return dial_from_cli(settings, args.account_id, args.line)
 
 
 def _add_user(args: argparse.Namespace, settings: Settings) -> int:

@@ -108,9 +108,8 @@ def load_settings(
     path: Path = DEFAULT_CONFIG, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Read the TOML file, apply environment overrides and validate every value."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
     environ = os.environ if environ is None else environ
-    _apply_overrides(raw, environ)
+    raw = load_sections(path, environ)
     try:
         lender = LenderSettings(**raw["lender"])
         rules = raw["rules"]
@@ -138,6 +137,19 @@ def load_settings(
         raise ConfigError(f"{path}: missing setting {missing}") from None
     except (TypeError, ValueError) as bad:
         raise ConfigError(f"{path}: {bad}") from None
+
+
+def load_sections(
+    path: Path = DEFAULT_CONFIG, environ: Mapping[str, str] | None = None
+) -> dict[str, dict]:
+    """The TOML file's sections with the environment overrides applied.
+
+    Sections read by their own modules (the phone lines' `[telephony]`, `[twilio]`,
+    `[sip]`) are validated there, from this.
+    """
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    _apply_overrides(raw, os.environ if environ is None else environ)
+    return raw
 
 
 def _web(section: Mapping) -> WebSettings:

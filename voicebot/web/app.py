@@ -1,7 +1,7 @@
 """The review app factory: settings and clock in, an aiohttp Application out."""
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,8 +26,16 @@ _CSP = (
 )
 
 
-def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> web.Application:
-    """The review app over `settings.store_path`; `clock` (UTC) is injectable for tests."""
+def create_app(
+    settings: Settings,
+    clock: Callable[[], datetime] | None = None,
+    routes: Sequence[web.RouteDef] = (),
+) -> web.Application:
+    """The review app over `settings.store_path`; `clock` (UTC) is injectable for tests.
+
+    `routes` (the telephony server's) are added first, so `/calls/{call_id}` cannot
+    shadow them.
+    """
     app = web.Application(middlewares=[security_headers, auth.auth_middleware])
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(UTC))
@@ -48,6 +56,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         local=lambda iso: local_time(iso, zone),
     )
     env.globals["labels"] = labels()
+    app.router.add_routes(routes)
     _routes(app)
     return app
 

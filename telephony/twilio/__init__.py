@@ -1,0 +1,1 @@
+"""Twilio: media streams over websockets, TwiML webhooks and the REST API."""

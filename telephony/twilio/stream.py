@@ -1,0 +1,146 @@
+"""The media stream's websocket: one Twilio call, from `start` to the stored summary.
+
+The upgrade request must carry a valid `X-Twilio-Signature` (403 otherwise, before any
+call exists). Then `connected` and `start` describe the call; its media runs on a
+`TwilioLine` while `CallRunner.run` converses. The call ends when the conversation ends
+(the bot hangs up through the REST API), on `stop` (the caller hung up), when the
+websocket closes or a message cannot be read (the line broke): every way ends with the
+summary stored, and the server goes on serving.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from telephony.call import CallSpec
+from telephony.server import RUNNER, TELEPHONY
+from telephony.twilio.keys import TRANSFERS, TWILIO, TWILIO_TASKS
+from telephony.twilio.line import StreamError, TwilioLine, parse_message
+from telephony.twilio.rest import TwilioError, TwilioRest
+from telephony.twilio.signature import verified_params
+from telephony.twilio.transfer import Transfer
+from voicebot.conversation.state import Direction
+from voicebot.store import Store
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 10.0
+
+
+async def media_stream(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    twilio = app[TWILIO]
+    await verified_params(request, twilio.auth_token, app[TELEPHONY].public_url)
+    runner = app.get(RUNNER)
+    if runner is None:
+        raise web.HTTPServiceUnavailable(text="the call runner is not ready")
+    ws = web.WebSocketResponse(max_msg_size=1 << 20)
+    await ws.prepare(request)
+    try:
+        start = await asyncio.wait_for(_start_message(ws), START_TIMEOUT_S)
+    except (StreamError, TimeoutError) as error:
+        logger.warning("twilio: stream refused before start: %s", error or "no start message")
+        await ws.close()
+        return ws
+    if start is None:
+        return ws
+    await _run_call(app, ws, start)
+    return ws
+
+
+async def _start_message(ws: web.WebSocketResponse) -> dict[str, Any] | None:
+    """`connected`, then `start`; None when the socket closes first."""
+    async for message in ws:
+        if message.type is not WSMsgType.TEXT:
+            raise StreamError(f"a {message.type.name} message before start")
+        event = parse_message(message.data)
+        if event["event"] == "start":
+            start = event.get("start")
+            if not isinstance(start, dict) or not event.get("streamSid"):
+                raise StreamError("start without streamSid")
+            return {**start, "streamSid": str(event["streamSid"])}
+    return None
+
+
+async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict[str, Any]) -> None:
+    twilio, rest = app[TWILIO], TwilioRest(app[TWILIO])
+    call_sid = str(start.get("callSid", ""))
+
+    def hang_up_call() -> None:  # the bot ended the call: Twilio hangs up
+        task = asyncio.get_running_loop().create_task(_hang_up(rest, call_sid))
+        app[TWILIO_TASKS].add(task)
+        task.add_done_callback(app[TWILIO_TASKS].discard)
+
+    line = TwilioLine(ws, start["streamSid"], on_bot_hang_up=hang_up_call)
+    try:
+        spec = _spec(app, start, line)
+    except LookupError as error:
+        logger.warning("twilio: stream %s refused: %s", call_sid, error)
+        line.hang_up("bot")
+        await ws.close()
+        return
+    if twilio.agent_number:
+        transfer = Transfer(app, rest, call_sid, spec.call_id, line)
+        spec.transfer = transfer.run
+    clock = asyncio.create_task(line.run())
+    reader = asyncio.create_task(_read(ws, line))
+    try:
+        await app[RUNNER].run(line, spec)
+    finally:
+        line.hang_up("bot")
+        for task in (clock, reader):
+            task.cancel()
+        await asyncio.gather(clock, reader, return_exceptions=True)
+        await ws.close()
+        app[TRANSFERS].pop(spec.call_id, None)
+
+
+def _spec(app: web.Application, start: dict[str, Any], line: TwilioLine) -> CallSpec:
+    """Who the call is for, from the stream's parameters (set by our own TwiML)."""
+    params = start.get("customParameters") or {}
+    call_id = str(params.get("call_id") or start.get("callSid") or "") or None
+    if params.get("direction") == "outbound":
+        store = Store(app[RUNNER].settings.store_path)
+        try:
+            account = store.get_account(str(params.get("account_id", "")))
+        finally:
+            store.close()
+        if account is None:
+            raise LookupError(f"outbound stream for unknown account {params.get('account_id')!r}")
+        spec = CallSpec("twilio", Direction.OUTBOUND, account.phone, account)
+    else:
+        spec = CallSpec("twilio", Direction.INBOUND, str(params.get("number", "")))
+    if call_id:
+        spec.call_id = call_id
+    spec.line_metrics = line.figures
+    return spec
+
+
+async def _read(ws: web.WebSocketResponse, line: TwilioLine) -> None:
+    """Feed Twilio's messages to the line until the stream ends, one way or another."""
+    try:
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                raise StreamError(f"unexpected {message.type.name} message")
+            if not await line.receive(message.data):
+                line.end_reason = "stop"
+                line.hang_up("transfer" if line.transferring else "borrower")
+                return
+    except StreamError as error:
+        logger.warning("twilio: stream %s broken: %s", line.stream_sid, error)
+        line.end_reason = f"bad message: {error}"
+        line.hang_up("line")
+        return
+    line.end_reason = line.end_reason or "websocket closed"
+    line.hang_up("line")
+
+
+async def _hang_up(rest: TwilioRest, call_sid: str) -> None:
+    if not call_sid:
+        return
+    try:
+        await rest.hang_up(call_sid)
+    except TwilioError as error:
+        logger.error("twilio: hang-up of %s failed: %s", call_sid, error)
