@@ -30,10 +30,9 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from telephony.sip.bot import SipBot
+from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
+from telephony.sip.service import SipCalls
 from telephony.sip.settings import SipSettings
 from voicebot.accounts import parse_account
 from voicebot.config import load_settings
@@ -112,8 +111,7 @@ async def bench(calls: int) -> None:
     answers.mkdir()
     write_answers(models, answers)
     sip = SipSettings(port=0, rtp_port_min=30000, rtp_port_max=30999, max_calls=calls + 5)
-    bot = SipBot(settings, models)
-    endpoint = bot.attach(SipEndpoint(sip))
+    endpoint = SipCalls(CallRunner(settings, models), SipEndpoint(sip)).endpoint
     await endpoint.start()
     host, port = endpoint.local_addr
     target = f"sip:voicebot@{host}:{port}"
@@ -133,9 +131,15 @@ async def bench(calls: int) -> None:
         await endpoint.stop()
     print(f"\n{calls} calls vs 1 call (ratio): ", end="")
     print(", ".join(f"{key} x{load[key] / single[key]:.2f}" for key in single if single[key]))
-    bot_gaps = [s["metrics"].get("max_output_gap_s", 0) for s in bot.summaries]
-    print(f"bot side: {len(bot.summaries)} summaries stored; largest gap inside a bot turn "
-          f"on its own line clock {max(bot_gaps, default=0) * 1000:.0f} ms")  # fmt: skip
+    store = Store(settings.store_path)
+    summaries = list(store.calls())
+    store.close()
+    send_gaps = sorted(s["metrics"].get("sip", {}).get("max_send_gap_ms", 0) for s in summaries)
+    print(
+        f"bot side: {len(summaries)} summaries stored; largest wall-clock gap between two "
+        f"packets sent, per call: median {statistics.median(send_gaps or [0]):.0f} ms, "
+        f"max {max(send_gaps, default=0):.0f} ms"
+    )
 
 
 def main() -> int:

@@ -5,7 +5,7 @@
 
 Each call is placed through our own SIP endpoint (a UAC on its own UDP socket and RTP
 ports) and behaves like a patient borrower: once the bot has spoken and then been quiet
-for 1.2 s it says the next recorded answer (DIR/answer*.wav, 8 kHz mono), and after the
+for 2.5 s it says the next recorded answer (DIR/answer*.wav, 8 kHz mono), and after the
 bot's reply to the last one it hangs up. It runs in its own process, so its clock is not
 the bot's: every RTP packet of bot audio is timestamped on arrival.
 
@@ -32,7 +32,7 @@ from voicebot.speech.audio import mulaw_decode, mulaw_encode
 
 FRAME = 160
 SPEECH_RMS = 300.0
-GAP_S = 1.2
+GAP_S = 2.5  # patient: under load the bot can pause over a second between sentences
 CALLER_NUMBER = "13800138000"  # the account on file: the bot finds it by this number
 
 

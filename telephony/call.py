@@ -91,6 +91,18 @@ def national_number(number: str) -> str:
     return number
 
 
+def find_account(settings: Settings, account_id: str) -> Account:
+    """The stored account to dial; LookupError names the id and the store."""
+    store = Store(settings.store_path)
+    try:
+        account = store.get_account(account_id)
+    finally:
+        store.close()
+    if account is None:
+        raise LookupError(f"no account {account_id!r} in {settings.store_path}")
+    return account
+
+
 def outside_hours(
     settings: Settings, account: Account, now: datetime, line_kind: str
 ) -> dict[str, Any] | None:
@@ -201,9 +213,16 @@ class _Call:
     async def run(self) -> dict[str, Any]:
         try:
             await self._converse()
+        except asyncio.CancelledError:  # the server is stopping: summarise, then stop
+            self.failure = "cancelled"
+            self._end()
+            raise
         except Exception as error:  # the summary of what was said is still written
             self.failure = f"{type(error).__name__}: {error}"
             logger.exception("%s: call %s failed", self.spec.line_kind, self.spec.call_id)
+        return self._end()
+
+    def _end(self) -> dict[str, Any]:
         if self.line.hung_up_by in ("borrower", "line"):
             self.conversation.hang_up()
         self.line.hang_up("bot")  # the carrier ends the call, unless the far end did

@@ -13,6 +13,10 @@ from voicebot.config import Settings, load_sections
 
 
 def dial_from_cli(settings: Settings, account_id: str, line: str) -> int:
+    if line == "sip":  # the call runs in this process, through the [sip] proxy
+        from telephony.sip.service import dial_from_cli as dial_sip
+
+        return dial_sip(settings, account_id)
     sections = load_sections()
     if line != "twilio":
         print(f"voicebot: the {line} line places calls from `voicebot serve`", file=sys.stderr)

@@ -64,9 +64,10 @@ def create_server(
 
 def carrier_hooks(app: web.Application) -> list[StartupHook]:
     """Add the enabled carriers' routes; return their startup hooks (in start order)."""
+    from telephony.sip.service import sip_hook
     from telephony.twilio.routes import twilio_hook
 
-    return [hook for hook in (twilio_hook(app),) if hook is not None]
+    return [hook for hook in (twilio_hook(app), sip_hook(app)) if hook is not None]
 
 
 def _operator_routes() -> list[web.RouteDef]:

@@ -9,6 +9,7 @@ DTMF digits (RFC 4733) go to an attached listener and into `digits`.
 """
 
 import logging
+import time
 from collections.abc import Callable
 
 import aiortp
@@ -40,6 +41,8 @@ class SipLine(SimulatedLine):
         self.plan = plan
         self.digits: list[str] = []
         self.dropped_inbound_frames = 0
+        self.max_send_gap_s = 0.0  # wall clock between two packets sent: 0.02 is perfect
+        self._last_sent: float | None = None
         self._on_bot_hang_up = on_bot_hang_up
         self._digit_listener: DigitListener | None = None
         rtp.on_audio = self._on_rtp_audio
@@ -73,6 +76,10 @@ class SipLine(SimulatedLine):
         await super()._tick()
         if not self.closed:
             self.rtp.send_audio_pcm_auto(self.bot_frames[-1].astype("<i2").tobytes())
+            sent = time.perf_counter()
+            if self._last_sent is not None:
+                self.max_send_gap_s = max(self.max_send_gap_s, sent - self._last_sent)
+            self._last_sent = sent
 
     # --- ending ----------------------------------------------------------------------
 

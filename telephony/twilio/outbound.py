@@ -10,12 +10,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from telephony.call import outside_hours
+from telephony.call import find_account, outside_hours
 from telephony.settings import TelephonySettings, TwilioSettings
 from telephony.twilio.rest import TwilioError, TwilioRest
 from telephony.twilio.twiml import connect_stream
 from voicebot.config import Settings
-from voicebot.store import Store
 
 STREAM_PATH = "/telephony/twilio/stream"
 STATUS_PATH = "/telephony/twilio/status"
@@ -52,13 +51,7 @@ async def place_call(
         )
     if not telephony.public_url:
         raise TwilioError("telephony.public_url: required to place calls (Twilio must reach us)")
-    store = Store(settings.store_path)
-    try:
-        account = store.get_account(account_id)
-    finally:
-        store.close()
-    if account is None:
-        raise LookupError(f"no account {account_id!r} in {settings.store_path}")
+    account = find_account(settings, account_id)
     closed = outside_hours(settings, account, now or datetime.now(UTC), "twilio")
     if closed is not None:
         return {

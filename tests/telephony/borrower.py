@@ -1,4 +1,5 @@
-"""A borrower on a baresip phone: recorded answers, each said when the bot has finished.
+"""A borrower on a baresip phone: recorded answers (or keyed digits), each given when the
+bot has finished.
 
 Like the simulator's scripted counterpart, it listens: what baresip hears (the bot) is
 read from its recording as the call goes; once the bot has spoken and then been quiet
@@ -22,17 +23,25 @@ def speaking(pcm: np.ndarray) -> np.ndarray:
     return np.sqrt((frames**2).mean(axis=1)) > SPEECH_RMS
 
 
-def answer_files(directory: Path, answers: list[np.ndarray]) -> list[tuple[Path, float]]:
-    """Each answer as a padded WAV for baresip, with its speech length in seconds."""
+Answer = tuple[Path, float] | str  # a WAV and its speech length, or keys to press (DTMF)
+
+
+def answer_files(directory: Path, answers: list[np.ndarray | str]) -> list[Answer]:
+    """Each spoken answer as a padded WAV for baresip with its length; keys stay keys."""
     directory.mkdir(parents=True, exist_ok=True)
     return [
-        (write_wav(directory / f"answer{i}.wav", pcm, pad_s=ANSWER_PAD_S), len(pcm) / SAMPLE_RATE)
-        for i, pcm in enumerate(answers)
+        answer
+        if isinstance(answer, str)
+        else (
+            write_wav(directory / f"answer{i}.wav", answer, pad_s=ANSWER_PAD_S),
+            len(answer) / SAMPLE_RATE,
+        )
+        for i, answer in enumerate(answers)
     ]
 
 
 class ListeningBorrower:
-    def __init__(self, phone: Baresip, answers: list[tuple[Path, float]], gap_s: float = 1.2):
+    def __init__(self, phone: Baresip, answers: list[Answer], gap_s: float = 1.2):
         self.phone = phone
         self.answers = answers
         self.gap_frames = round(gap_s * SAMPLE_RATE / FRAME)
@@ -55,12 +64,17 @@ class ListeningBorrower:
         """Say every answer in turn; with `hang_up_after`, hang up that many answers in,
         `hang_up_into_s` seconds into the bot's next sentence."""
         since = 0
-        for index, (wav, seconds) in enumerate(self.answers):
+        for index, answer in enumerate(self.answers):
             if index == hang_up_after:
                 break
             if not await self._bot_turn_ended(since):
                 return
-            await self.phone.play(wav)
+            if isinstance(answer, str):
+                await self.phone.command("sndcode", answer)  # RFC 4733 telephone-events
+                seconds = 0.2 * len(answer)
+            else:
+                await self.phone.play(answer[0])
+                seconds = answer[1]
             self.said += 1
             since = len(self.phone.heard()) // FRAME + round(seconds * SAMPLE_RATE / FRAME)
         if hang_up_after is not None:

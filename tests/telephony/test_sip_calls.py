@@ -17,8 +17,9 @@ from baresip_peer import Baresip
 from borrower import ListeningBorrower, answer_files, speaking
 from conftest import needs_baresip, sip_settings
 
-from telephony.sip.bot import SipBot
+from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
+from telephony.sip.service import SipCalls
 from voicebot.accounts import parse_account
 from voicebot.config import Settings, load_settings
 from voicebot.store import Store
@@ -32,10 +33,11 @@ ACCOUNT = {
     "overdue_days": 15, "due_date": "2026-11-10",
 }  # fmt: skip
 NOW = datetime.fromisoformat("2026-11-25T10:00:00+08:00")
-INBOUND_PROMISE = ["我想查一下还欠多少钱", "幺二三四", "下周五全部还上", "对的"]
-OUTBOUND_PROMISE = ["对，我是", "幺二三四", "我最近失业了", "这周五发工资，全部还上", "对"]
-HANG_UP = ["我想查一下还欠多少钱", "幺二三四"]  # then hangs up 1 s into the disclosure
-TRANSFER = ["我要投诉你们的催收员", "幺二三四"]
+# The ID digits are keyed (RFC 4733 DTMF, `#` ends them), everything else is said.
+INBOUND_PROMISE = ["我想查一下还欠多少钱", "1234#", "下周五全部还上", "对的"]
+OUTBOUND_PROMISE = ["对，我是", "1234#", "我最近失业了", "这周五发工资，全部还上", "对"]
+HANG_UP = ["我想查一下还欠多少钱", "1234#"]  # then hangs up 1 s into the disclosure
+TRANSFER = ["我要投诉你们的催收员", "1234#"]
 
 GAP_S = 2.0  # a patient borrower: on a busy machine the bot's next sentence can be late
 Results = dict[str, Any]
@@ -64,8 +66,11 @@ def sip_calls(sip_env: tuple[Settings, VoiceModels, Path]) -> Results:
 
 
 async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Results:
-    def speak(lines: list[str]) -> list[np.ndarray]:
-        return [np.asarray(models.tts_cache.speak(text)[0], dtype=np.int16) for text in lines]
+    def speak(lines: list[str]) -> list[np.ndarray | str]:
+        return [
+            text if text.endswith("#") else np.asarray(models.tts_cache.speak(text)[0], np.int16)
+            for text in lines
+        ]
 
     phones: list[Baresip] = []
 
@@ -76,12 +81,10 @@ async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Resu
 
     agent = await phone("agent", "agent")
     outbound_phone = await phone("outbound")
-    bot = SipBot(settings, models, clock=lambda: NOW)
-    endpoint = bot.attach(
-        SipEndpoint(
-            sip_settings(agent_uri=agent.uri, proxy=f"127.0.0.1:{outbound_phone.port}"),
-        )
-    )
+    runner = CallRunner(settings, models, clock=lambda: NOW)
+    sip = sip_settings(agent_uri=agent.uri, proxy=f"127.0.0.1:{outbound_phone.port}")
+    bot = SipCalls(runner, SipEndpoint(sip))
+    endpoint = bot.endpoint
     await endpoint.start()
     host, port = endpoint.local_addr
     results: Results = {}
@@ -101,7 +104,7 @@ async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Resu
         talker = ListeningBorrower(
             outbound_phone, answer_files(tmp / "out-answers", speak(OUTBOUND_PROMISE)), gap_s=GAP_S
         )
-        placing = asyncio.create_task(bot.call_account(parse_account(ACCOUNT)))
+        placing = asyncio.create_task(bot.dial(parse_account(ACCOUNT)))
         await outbound_phone.wait_event("CALL_ESTABLISHED", 20)
         await asyncio.wait_for(talker.run(), 240)
         results["outbound"] = {"summary": await asyncio.wait_for(placing, 120)}
@@ -114,15 +117,23 @@ async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Resu
         )
         results["agent_events"] = list(agent.events)
         async with asyncio.timeout(30):  # each call's summary, then its release
-            while endpoint.calls or len(bot.summaries) < 4:
+            while endpoint.calls or len(stored(settings)) < 4:
                 await asyncio.sleep(0.1)
         results["after"] = len(endpoint.calls)
-        results["summaries"] = list(bot.summaries)
+        results["summaries"] = stored(settings)
     finally:
         await endpoint.stop()
         for peer in phones:
             await peer.stop()
     return results
+
+
+def stored(settings: Settings) -> list[dict[str, Any]]:
+    store = Store(settings.store_path)
+    try:
+        return list(store.calls())
+    finally:
+        store.close()
 
 
 def _find(results: Results, **match: Any) -> dict[str, Any]:
@@ -170,6 +181,7 @@ def test_the_bot_calls_a_baresip_phone_and_the_call_ends_with_a_summary(
     assert summary["outcome"] == "right_party_contact", _dialogue(summary)
     assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}
     assert summary["metrics"]["sip"]["codec"] == "PCMU"
+    assert summary["metrics"]["sip"]["digits"] == "1234#"  # keyed, heard as the ID digits
 
 
 def test_a_borrower_hanging_up_mid_sentence_still_leaves_a_summary(sip_calls: Results) -> None:
