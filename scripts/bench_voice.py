@@ -135,7 +135,8 @@ def latency_report(name: str, summaries: list[dict[str, Any]], vad_stop_s: float
     outcomes: dict[str, int] = {}
     for s in summaries:
         outcomes[s["outcome"]] = outcomes.get(s["outcome"], 0) + 1
-    print(f"[{name}] outcomes: {outcomes}; load average {load()}")
+    early = sum(s["metrics"].get("asr_early", 0) for s in summaries)
+    print(f"[{name}] outcomes: {outcomes}; early decodes used {early}; load average {load()}")
     rest = percentile(v2v, 50) - vad_stop_s - percentile(asr, 50) - percentile(tts, 50)
     print(
         f"[{name}] where a median turn goes: VAD stop {vad_stop_s:.2f} s + ASR "

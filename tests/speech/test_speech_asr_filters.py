@@ -34,9 +34,10 @@ def test_a_looped_answer_is_kept_once() -> None:
     assert collapse_repetitions("公司一直拖欠公司公司公司一直拖欠公司") == "公司一直拖欠"
 
 
-def test_ordinary_repetition_and_digits_are_left_alone() -> None:
-    assert collapse_repetitions("好的好的") == "好的好的"
+def test_repeated_characters_and_digits_are_left_alone() -> None:
+    assert collapse_repetitions("好的好的") == "好的"  # same meaning, said once
     assert collapse_repetitions("对对对，是我。") == "对对对，是我。"
+    assert collapse_repetitions("我已经还了") == "我已经还了"
     assert collapse_repetitions("12 12 12", allow_digits=True) == "12 12 12"
 
 

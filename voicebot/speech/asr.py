@@ -17,6 +17,7 @@ import numpy as np
 from opencc import OpenCC
 
 from voicebot.speech.audio import pcm16_to_float, resample
+from voicebot.speech.whisper_window import WindowDecoder
 
 WHISPER_SAMPLE_RATE = 16_000
 
@@ -59,9 +60,9 @@ _HINT_BIAS = {
 _CHINESE_DIGITS = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
 _DIGIT_RUN = re.compile(r"[零〇一幺二两三四五六七八九0-9][零〇一幺二两三四五六七八九0-9\s,，、-]*")
 _CHAR_LOOP = re.compile(r"(.)\1{3,}")  # one character 4+ times: 塞塞塞塞 is noise, 对对对 is not
-# A phrase said again and again: 2-3 characters 3+ times (是我是我是我; 好的好的 is speech),
-# 4-8 characters twice or more (月底还一千月底还一千).
-_UNIT_LOOP = re.compile(r"(?P<unit>.{2,3}?)(?P=unit){2,}|(?P<long>.{4,8}?)(?P=long)+")
+# A phrase of 2-8 characters said twice or more: 是我是我是我, 月底还一千月底还一千. Whisper
+# loops far more often than people repeat themselves, and 好的好的 means 好的 to the engine.
+_UNIT_LOOP = re.compile(r"(.{2,8}?)\1+")
 _NOT_TEXT = re.compile(r"[\s，。、！？!?,.;；:：…]+")
 _SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: below any speech on a phone line
 _NO_SPEECH_PROB = 0.55
@@ -76,6 +77,7 @@ class Transcription:
     raw_text: str
     dropped: str | None  # "silence", "no_speech", "echo", "loop" or None
     seconds: float
+    early: bool = False  # decoded from the speaker's first pause, before the turn ended
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +132,7 @@ def _collapse_once(bare: str, allow_digits: bool) -> str:
     out: list[str] = []
     pos = 0
     for match in _UNIT_LOOP.finditer(bare):
-        unit = match.group("unit") or match.group("long")
+        unit = match.group(1)
         if allow_digits and unit.isdigit():
             continue
         end = match.end()
@@ -195,6 +197,7 @@ class Transcriber:
             cpu_threads=cpu_threads,
             num_workers=workers,
         )
+        self._window = WindowDecoder(self.model)
         self._max_new_tokens = max_new_tokens
         self._domain_prompt = domain_prompt
 
@@ -222,24 +225,12 @@ class Transcriber:
         if bias.pad_seconds:
             pad = np.zeros(int(bias.pad_seconds * WHISPER_SAMPLE_RATE), dtype=np.float32)
             audio = np.concatenate([pad, audio, pad])
-        segments, _info = self.model.transcribe(
-            audio,
-            language="zh",
-            task="transcribe",
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            initial_prompt=bias.prompt,
-            hotwords=bias.hotwords,
-            max_new_tokens=bias.max_new_tokens,
-            no_speech_threshold=None,
-            without_timestamps=True,
-            vad_filter=False,  # the pipeline's VAD has already cut the utterance
+        decoded = self._window.decode(
+            audio, bias.prompt, bias.hotwords, bias.max_new_tokens, digits=hint == HINT_DIGITS
         )
         # Whisper's own no-speech gate is off (it dropped clear short answers); this one is
         # tuned on the offline voice at 8 kHz: answers scored 0.05-0.43, noise 0.57-0.95.
-        raw = "".join(s.text for s in segments if s.no_speech_prob < _NO_SPEECH_PROB).strip()
+        raw = decoded.text if decoded.no_speech_prob < _NO_SPEECH_PROB else ""
         text = _t2s().convert(raw)
         if hint == HINT_DIGITS:
             text = digits_only(text)

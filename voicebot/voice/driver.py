@@ -53,11 +53,13 @@ class CallOptions:
 class _Figures:
     asr_s: list[float] = field(default_factory=list)
     asr_dropped: list[str] = field(default_factory=list)
+    asr_early: int = 0  # turns whose decode started at the speaker's first pause
     tts_s: list[float] = field(default_factory=list)
     tts_cached: list[bool] = field(default_factory=list)
 
     def on_transcription(self, result: Transcription) -> None:
         self.asr_s.append(round(result.seconds, 3))
+        self.asr_early += result.early
         if result.dropped:
             self.asr_dropped.append(result.dropped)
 
@@ -195,6 +197,7 @@ def _metrics(
         "voice_to_voice_p50_s": round(statistics.median(v2v), 3) if v2v else None,
         "asr_s": figures.asr_s,
         "asr_dropped": figures.asr_dropped,
+        "asr_early": figures.asr_early,
         "tts_s": figures.tts_s,
         "tts_cached": figures.tts_cached,
         "barge_in_stop_s": [round(x, 3) for x in timing.barge_in_stop],

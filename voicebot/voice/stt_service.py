@@ -122,7 +122,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
         if early is not None:
             self.early_used += 1
             # What the turn waited for, not the whole decode (it began before the turn end).
-            result = replace(await early, seconds=time.perf_counter() - started)
+            result = replace(await early, seconds=time.perf_counter() - started, early=True)
         else:
             result = await self._decode(audio)
         await self.stop_processing_metrics()
