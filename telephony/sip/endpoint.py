@@ -91,6 +91,7 @@ class SipEndpoint:
     async def start(self) -> None:
         """Bind the socket, start answering, and REGISTER when the settings ask for it."""
         self._uas.on_invite = self._on_invite
+        self._uas.on_reinvite = self._on_reinvite
         self._uas.on_bye = self._on_bye
         await self._uas.start()
         if self.settings.public_host:  # Via and Contact name the address peers reach
@@ -184,6 +185,25 @@ class SipEndpoint:
         call = SipCall(invite.call_id, "inbound", caller, line, invite.dialog, invite.source_addr)
         logger.info("sip: answered %s from %s (%s)", call.call_id, mask_text(caller), plan.codec)
         await self._run(call, self.on_inbound)
+
+    def _on_reinvite(self, invite: IncomingCall) -> None:
+        """A re-INVITE (hold, resume, media moved, session refresh): the call goes on with
+        its port and codec, sending to wherever the new offer says."""
+        live = self.calls.get(invite.call_id)
+        if live is None:
+            invite.reject(481, "Call/Transaction Does Not Exist")
+            return
+        plan = live.line.plan
+        try:
+            answer, moved = answer_offer(
+                invite.sdp_offer, self.settings.sdp_host, plan.local_port, [plan.payload_type]
+            )
+        except MediaError as error:
+            logger.warning("sip: %s re-INVITE refused (488): %s", invite.call_id, error)
+            invite.reject(488, "Not Acceptable Here")
+            return
+        live.line.rtp.update_remote(moved.remote)
+        invite.accept(answer)
 
     def _on_bye(self, call: IncomingCall, _request: SipRequest) -> None:
         live = self.calls.get(call.call_id)

@@ -102,3 +102,25 @@ async def test_a_far_end_bye_mid_sentence_ends_that_call_and_the_next_call_is_se
     await peer.command("hangup")
     await until(lambda: len(outcomes) == 2, 10)
     assert outcomes == ["borrower", "borrower"]
+
+
+async def test_a_re_invite_is_answered_and_the_call_goes_on(
+    endpoint_with, baresip
+) -> None:
+    async def bot(call: SipCall) -> None:
+        with contextlib.suppress(LineClosed):
+            await call.line.send_from_bot(mulaw_encode(tone(300, 30.0)))
+
+    endpoint = await endpoint_with(bot)
+    peer = await baresip()
+    host, port = endpoint.local_addr
+    await peer.command("dial", f"sip:voicebot@{host}:{port}")
+    await peer.wait_event("CALL_ESTABLISHED", 10)
+    peer.events.clear()
+    await peer.command("reinvite")  # a new offer in the dialog (as a PBX moving media does)
+    assert (await peer.wait_event("CALL_REMOTE_SDP", 10))["param"] == "answer"
+    heard = len(loud(peer.heard()))
+    await until(lambda: len(loud(peer.heard())) > heard + SAMPLE_RATE, 10)  # audio flows on
+    assert len(endpoint.calls) == 1
+    await peer.command("hangup")
+    await until(lambda: not endpoint.calls, 10)
