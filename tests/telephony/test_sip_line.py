@@ -104,9 +104,9 @@ async def test_a_far_end_bye_mid_sentence_ends_that_call_and_the_next_call_is_se
     assert outcomes == ["borrower", "borrower"]
 
 
-async def test_a_re_invite_is_answered_and_the_call_goes_on(
-    endpoint_with, baresip
-) -> None:
+async def talking_call(endpoint_with, baresip):  # type: ignore[no-untyped-def]
+    """A baresip call to the bot, established, the bot talking (a 30 s tone)."""
+
     async def bot(call: SipCall) -> None:
         with contextlib.suppress(LineClosed):
             await call.line.send_from_bot(mulaw_encode(tone(300, 30.0)))
@@ -116,11 +116,21 @@ async def test_a_re_invite_is_answered_and_the_call_goes_on(
     host, port = endpoint.local_addr
     await peer.command("dial", f"sip:voicebot@{host}:{port}")
     await peer.wait_event("CALL_ESTABLISHED", 10)
-    peer.events.clear()
-    await peer.command("reinvite")  # a new offer in the dialog (as a PBX moving media does)
-    assert (await peer.wait_event("CALL_REMOTE_SDP", 10))["param"] == "answer"
+    return endpoint, peer
+
+
+async def call_goes_on_then_ends(endpoint, peer) -> None:  # type: ignore[no-untyped-def]
+    """The bot's audio still reaches baresip; its hang-up releases the call."""
     heard = len(loud(peer.heard()))
-    await until(lambda: len(loud(peer.heard())) > heard + SAMPLE_RATE, 10)  # audio flows on
+    await until(lambda: len(loud(peer.heard())) > heard + SAMPLE_RATE, 10)
     assert len(endpoint.calls) == 1
     await peer.command("hangup")
     await until(lambda: not endpoint.calls, 10)
+
+
+async def test_a_re_invite_is_answered_and_the_call_goes_on(endpoint_with, baresip) -> None:
+    endpoint, peer = await talking_call(endpoint_with, baresip)
+    peer.events.clear()
+    await peer.command("reinvite")  # a new offer in the dialog (as a PBX moving media does)
+    assert (await peer.wait_event("CALL_REMOTE_SDP", 10))["param"] == "answer"
+    await call_goes_on_then_ends(endpoint, peer)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import needs_baresip
-from test_sip_line import loud, tone, until
+from test_sip_line import call_goes_on_then_ends, loud, talking_call, tone, until
 
 from telephony.sip.endpoint import SipCall
 from telephony.sip.outbound import CallFailed
@@ -59,15 +59,7 @@ GSM_ONLY_SDP = VIDEO_ONLY_SDP.replace(
 async def test_malformed_messages_are_answered_or_dropped_and_a_live_call_is_untouched(
     endpoint_with, baresip
 ) -> None:
-    async def bot(call: SipCall) -> None:
-        await call.line.send_from_bot(mulaw_encode(tone(300, 30.0)))
-
-    endpoint = await endpoint_with(bot)
-    peer = await baresip()
-    host, port = endpoint.local_addr
-    await peer.command("dial", f"sip:voicebot@{host}:{port}")
-    await peer.wait_event("CALL_ESTABLISHED", 10)
-
+    endpoint, peer = await talking_call(endpoint_with, baresip)
     loop = asyncio.get_running_loop()
     transport, raw = await loop.create_datagram_endpoint(RawSip, local_addr=("127.0.0.1", 0))
     me = transport.get_extra_info("sockname")[1]
@@ -94,12 +86,7 @@ async def test_malformed_messages_are_answered_or_dropped_and_a_live_call_is_unt
     finally:
         transport.close()
 
-    # The call in progress kept its audio, and ends normally.
-    heard_before = len(loud(peer.heard()))
-    await until(lambda: len(loud(peer.heard())) > heard_before + 8000, 10)
-    assert len(endpoint.calls) == 1
-    await peer.command("hangup")
-    await until(lambda: not endpoint.calls, 10)
+    await call_goes_on_then_ends(endpoint, peer)  # the call in progress was untouched
 
 
 async def test_the_bot_calls_a_baresip_account_and_hangs_up_with_bye(endpoint_with, baresip):
