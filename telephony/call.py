@@ -242,8 +242,10 @@ class _Call:
         )
         hooks = CallHooks(processor.hint, self.figures.on_transcription, self.figures.on_synthesis)
         self.profile = tuned_profile(voice)
-        pipeline = build_pipeline(
-            line, processor, runner.models, self.profile, hooks, processor.on_played
+        # Built off the event loop: loading the VAD model takes 0.1-0.3 s, a stall that every
+        # other call's audio would hear when many calls start together.
+        pipeline = await asyncio.to_thread(
+            build_pipeline, line, processor, runner.models, self.profile, hooks, processor.on_played
         )
         runner.calls.set_state(self.spec.call_id, "in_conversation")
         digits = DigitCollector(line)

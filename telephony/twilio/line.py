@@ -38,10 +38,15 @@ class StreamError(ValueError):
     """A media-stream message that cannot be read; the message says what is wrong."""
 
 
-def stream_serializer(stream_sid: str) -> TwilioFrameSerializer:
-    """pipecat's Twilio serializer at the line's 8 kHz; hang-up is ours (REST, on `bot`)."""
-    params = TwilioFrameSerializer.InputParams(sample_rate=SAMPLE_RATE, auto_hang_up=False)
-    return TwilioFrameSerializer(stream_sid, params=params)
+class LineSerializer(TwilioFrameSerializer):
+    """pipecat's Twilio serializer used by the line, outside a pipeline: at the line's
+    8 kHz (which pipecat would otherwise learn at pipeline set-up); the hang-up is ours
+    (REST, when the bot hangs up)."""
+
+    def __init__(self, stream_sid: str) -> None:
+        params = TwilioFrameSerializer.InputParams(sample_rate=SAMPLE_RATE, auto_hang_up=False)
+        super().__init__(stream_sid, params=params)
+        self._sample_rate = SAMPLE_RATE
 
 
 def parse_message(data: str) -> dict[str, Any]:
@@ -68,7 +73,7 @@ class TwilioLine(SimulatedLine):
         super().__init__(speed=1.0, bot_buffer_frames=bot_buffer_frames)
         self.ws = ws
         self.stream_sid = stream_sid
-        self.serializer = stream_serializer(stream_sid)
+        self.serializer = LineSerializer(stream_sid)
         self.digits: list[str] = []
         self.media_messages = 0
         self.dropped_inbound_frames = 0

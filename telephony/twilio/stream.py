@@ -86,8 +86,9 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
         spec.transfer = transfer.run
     clock = asyncio.create_task(line.run())
     reader = asyncio.create_task(_read(ws, line))
-    try:
-        await app[RUNNER].run(line, spec)
+    call = asyncio.create_task(app[RUNNER].run(line, spec))
+    try:  # a client gone away cancels this handler, never the call and its summary
+        await asyncio.shield(call)
     finally:
         line.hang_up("bot")
         for task in (clock, reader):

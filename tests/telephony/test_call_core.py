@@ -2,41 +2,26 @@
 listed while live, and always summarised - even when the call itself fails."""
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from live_env import live_settings
 
 from telephony.call import CallRunner, CallSpec, national_number
-from voicebot.accounts import parse_account
-from voicebot.config import Settings, load_settings
+from voicebot.config import Settings
 from voicebot.conversation.state import Direction
 from voicebot.store import Store
 from voicebot.voice.counterpart import ScriptedCounterpart
 from voicebot.voice.line import SimulatedLine
 from voicebot.voice.pipeline import VoiceModels
 
-ACCOUNT = {
-    "account_id": "A1001", "name": "张伟", "gender": "M", "phone": "13800138000",
-    "id_number": "110101199003071234", "product": "个人消费贷款", "overdue_amount": 3250.60,
-    "overdue_days": 15, "due_date": "2026-11-10",
-}  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def core_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, VoiceModels]:
-    tmp = tmp_path_factory.mktemp("core")
-    settings = load_settings(environ={})
-    voice = dataclasses.replace(
-        settings.voice, recordings_dir=tmp / "recordings", tts_cache_dir=tmp / "tts"
-    )
-    settings = dataclasses.replace(settings, voice=voice, store_path=tmp / "calls.sqlite3")
-    store = Store(settings.store_path)
-    store.upsert_account(parse_account(ACCOUNT))
-    store.close()
+    settings = live_settings(tmp_path_factory.mktemp("core"))
     models = VoiceModels(settings.voice)
     models.warm_up()
     return settings, models
