@@ -33,6 +33,7 @@ from voicebot.speech.audio import mulaw_decode, mulaw_encode
 FRAME = 160
 SPEECH_RMS = 300.0
 GAP_S = 2.5  # patient: under load the bot can pause over a second between sentences
+SETTLE_S = 10.0
 CALLER_NUMBER = "13800138000"  # the account on file: the bot finds it by this number
 
 
@@ -45,6 +46,9 @@ class CallRecord:
     def figures(self) -> dict[str, Any]:
         times = [t for t, _ in self.arrivals]
         gaps = np.diff(times) if len(times) > 1 else np.zeros(1)
+        # Past the first SETTLE_S of the call: the other calls' set-up is over by then.
+        settled = [t for t in times if times and t > times[0] + SETTLE_S]
+        later = np.diff(settled) if len(settled) > 1 else np.zeros(1)
         v2v = []
         for ended in self.answers_ended:
             reply = next((t for t, loud in self.arrivals if loud and t > ended), None)
@@ -54,6 +58,7 @@ class CallRecord:
             "error": self.error,
             "packets": len(times),
             "max_gap_ms": round(float(gaps.max()) * 1000, 1),
+            "max_gap_settled_ms": round(float(later.max()) * 1000, 1),
             "voice_to_voice_s": v2v,
         }
 
