@@ -50,11 +50,11 @@ class TwilioRest:
                 raise
 
     async def _post(self, url: str, data: list[tuple[str, str]]) -> dict[str, Any]:
-        auth = aiohttp.BasicAuth(self.settings.account_sid, self.settings.auth_token)
+        auth = aiohttp.encode_basic_auth(self.settings.account_sid, self.settings.auth_token)
         try:
             async with (
                 aiohttp.ClientSession(timeout=TIMEOUT) as session,
-                session.post(url, data=data, auth=auth) as response,
+                session.post(url, data=data, headers={"Authorization": auth}) as response,
             ):
                 body = await response.json(content_type=None)
                 if response.status >= 300:

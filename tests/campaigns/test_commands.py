@@ -51,7 +51,7 @@ def test_real_lines_are_not_configured(tmp_path: Path, store_env: Path, capsys) 
     capsys.readouterr()
     assert main(["campaign", "run", "c", "--line", "twilio"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "voicebot: the twilio line is not configured; only simulated is available"
+    assert err.startswith("voicebot: the twilio line is not configured: set twilio.enabled")
     assert main(["campaign", "run", "nope", "--line", "simulated"]) == 2
 
 

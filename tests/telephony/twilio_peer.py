@@ -61,7 +61,7 @@ class FakeTwilioApi:
         await self.runner.cleanup()
 
     def _authorised(self, request: web.Request) -> bool:
-        expected = aiohttp.BasicAuth(ACCOUNT_SID, AUTH_TOKEN).encode()
+        expected = aiohttp.encode_basic_auth(ACCOUNT_SID, AUTH_TOKEN)
         return request.headers.get("Authorization") == expected
 
     async def _create(self, request: web.Request) -> web.Response:

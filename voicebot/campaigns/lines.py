@@ -1,4 +1,4 @@
-"""Phone lines a campaign dials through. Only the simulated line exists so far.
+"""Phone lines a campaign dials through: the simulated line here, Twilio in telephony/.
 
 The simulated line runs each call offline through `run_text_call`, the borrower played by
 a persona: the lines a scenario's `borrower:` list would hold, per account.
@@ -121,7 +121,11 @@ class SimulatedLine:
 
 
 def open_line(kind: str, settings: Settings, personas_path: Path | None) -> Line:
-    """The line named `kind`; twilio and sip raise LineNotConfigured until they exist."""
+    """The line named `kind`; LineNotConfigured when its carrier is not set up."""
+    if kind == "twilio":
+        from telephony.twilio.campaign import TwilioCampaignLine  # carriers only when used
+
+        return TwilioCampaignLine(settings)
     if kind != "simulated":
         raise LineNotConfigured(f"the {kind} line is not configured; only simulated is available")
     personas = (
