@@ -94,3 +94,49 @@ def test_outside_calling_hours_nothing_is_dialled(tmp_path: Path) -> None:
 def test_an_unconfigured_twilio_line_is_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(LineNotConfigured, match=r"twilio\.enabled"):
         open_line("twilio", live_settings(tmp_path), None)
+
+
+def test_voicebot_call_without_twilio_settings_says_what_is_missing(
+    store_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voicebot.cli import main
+
+    assert main(["call", "A1001"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("voicebot: twilio.enabled, account_sid, from_number") and "\n" not in err
+
+
+async def test_voicebot_call_places_the_call_through_the_rest_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voicebot.cli import main
+
+    settings = live_settings(tmp_path)
+    api = await FakeTwilioApi().start()
+    env = {
+        "VOICEBOT_STORE__PATH": str(settings.store_path),
+        "VOICEBOT_TELEPHONY__PUBLIC_URL": "https://bot.example.com",
+        # the command dials at the wall clock: a window open all day keeps this test from
+        # depending on the hour it runs at
+        "VOICEBOT_RULES__CALLING_WINDOW_START": "00:00",
+        "VOICEBOT_RULES__CALLING_WINDOW_END": "23:59:59.999999",
+        **{f"VOICEBOT_TWILIO__{k.upper()}": v for k, v in sections(api.url)["twilio"].items()},
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        code = await asyncio.to_thread(main, ["call", "A1001"])
+        created = api.created.get_nowait() if code == 0 else {}
+    finally:
+        await api.stop()
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    placed = json.loads(out.out)
+    assert placed["call_sid"] == created["sid"] and created["To"] == "+8613800138000"
+    url, parameters = stream_parameters(created["Twiml"])
+    assert url == "wss://bot.example.com/telephony/twilio/stream"
+    assert parameters == {
+        "direction": "outbound",
+        "account_id": "A1001",
+        "call_id": placed["call_id"],
+    }
