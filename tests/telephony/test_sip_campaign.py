@@ -44,3 +44,13 @@ async def test_an_unanswered_campaign_call_is_no_response(baresip, tmp_path: Pat
     assert (result.outcome, result.summary) == (AttemptOutcome.NO_RESPONSE, None)
     assert (await phone.wait_event("CALL_INCOMING", 5))["type"] == "CALL_INCOMING"
     await phone.wait_event("CALL_CLOSED", 5)  # the CANCEL reached it
+
+
+def test_campaign_run_line_sip_opens_the_sip_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicebot.campaigns.lines import open_line
+
+    monkeypatch.setenv("VOICEBOT_SIP__PROXY", "")
+    with pytest.raises(LineNotConfigured, match=r"sip\.proxy"):
+        open_line("sip", load_settings(environ={}), None)
+    monkeypatch.setenv("VOICEBOT_SIP__PROXY", "127.0.0.1:5060")
+    assert isinstance(open_line("sip", load_settings(environ={}), None), SipCampaignLine)

@@ -1,4 +1,4 @@
-"""Phone lines a campaign dials through: the simulated line here, Twilio in telephony/.
+"""Phone lines a campaign dials through: the simulated line here, Twilio and SIP in telephony/.
 
 The simulated line runs each call offline through `run_text_call`, the borrower played by
 a persona: the lines a scenario's `borrower:` list would hold, per account.
@@ -126,6 +126,10 @@ def open_line(kind: str, settings: Settings, personas_path: Path | None) -> Line
         from telephony.twilio.campaign import TwilioCampaignLine  # carriers only when used
 
         return TwilioCampaignLine(settings)
+    if kind == "sip":
+        from telephony.sip.campaign import SipCampaignLine
+
+        return SipCampaignLine(settings)
     if kind != "simulated":
         raise LineNotConfigured(f"the {kind} line is not configured; only simulated is available")
     personas = (
