@@ -163,6 +163,7 @@ class TwilioLine(SimulatedLine):
             return
         super().hang_up(by)
         if by == "bot":
+            self.end_reason = self.end_reason or "bot hung up"
             self._on_bot_hang_up()
 
     def figures(self) -> dict[str, Any]:

@@ -304,6 +304,7 @@ def test_an_inbound_call_found_by_the_caller_number_ends_with_the_stored_promise
     assert summary["outcome"] == "right_party_contact"
     assert summary["metrics"]["line"] == "twilio"
     assert summary["metrics"]["twilio"]["media_messages"] > 100
+    assert summary["metrics"]["twilio"]["end"] == "bot hung up"
     assert Path(summary["recording"]).exists()
     assert twilio_calls["inbound"]["hang_up"] == {"Status": "completed"}  # the bot hung up
     assert twilio_calls["inbound"]["bot_audio_s"] > 10
