@@ -10,9 +10,8 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.workers.runner import WorkerRunner
 
 from telephony.digits import DigitCollector
+from voicebot.voice.engine_processor import KEYED_DIGITS
 from voicebot.voice.line import SAMPLE_RATE, SimulatedLine
-
-DIGITS_USER = "dtmf"
 
 
 async def run_until_ended(
@@ -36,7 +35,7 @@ async def run_until_ended(
 
     async def hear(text: str) -> None:
         stamp = datetime.now(UTC).isoformat()
-        await worker.queue_frame(TranscriptionFrame(text, DIGITS_USER, stamp))
+        await worker.queue_frame(TranscriptionFrame(text, KEYED_DIGITS, stamp))
 
     runner = WorkerRunner(handle_sigint=False, check_dangling_tasks=False)
     await runner.add_workers(worker)

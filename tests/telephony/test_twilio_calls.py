@@ -321,6 +321,9 @@ def test_an_outbound_call_placed_over_http_dials_through_the_rest_api_and_keys_t
     assert summary["direction"] == "outbound" and summary["account_id"] == "A1001"
     assert summary["identity_verified"], _dialogue(summary)  # keyed: 1234#
     assert summary["metrics"]["twilio"]["digits"] == "1234#"
+    keyed = next(x for x in summary["transcript"] if x["text"] == "1234")
+    asked = next(x for x in summary["transcript"] if "最后四位" in x["text"])
+    assert keyed["t"] > asked["t"], _dialogue(summary)  # stamped when keyed
     assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}, _dialogue(summary)
     assert outbound["hang_up"] == {"Status": "completed"}
     assert outbound["status"] == 204

@@ -37,7 +37,9 @@ _STEP_HINTS = {
     Step.VERIFY_ID: HINT_DIGITS,
     Step.ASK_PLAN: HINT_DATE_AMOUNT,
 }
-_DISCLOSURE_WORDS = ("逾期",)  # every disclosure line names the overdue amount or days
+_DISCLOSURE_WORDS = ("逾期",)
+#: `user_id` of a transcription that carries DTMF digits the caller keyed (telephony/)
+KEYED_DIGITS = "dtmf"  # every disclosure line names the overdue amount or days
 
 
 @dataclass
@@ -113,6 +115,8 @@ class ConversationProcessor(FrameProcessor):
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._user_speaking = False
         elif isinstance(frame, TranscriptionFrame):
+            if frame.user_id == KEYED_DIGITS:  # keyed, not spoken: heard now
+                self._speech_started_at = self._line_time()
             await self._on_transcript(frame.text.strip())
 
     async def _on_speech_started(self) -> None:
