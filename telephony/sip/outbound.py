@@ -10,6 +10,9 @@ from telephony.sip.media import MediaError, MediaPlan, build_offer, plan_from_an
 from telephony.sip.settings import SipSettings
 from telephony.sip.transfer import Uac
 
+INVITE_T1_S = 0.5
+INVITE_RESENDS = 6  # at 0.5, 1, 2, 4, 8 and 16 s; then the answer timeout decides
+
 
 class CallFailed(RuntimeError):
     """The call was not connected: rejected, busy or not answered (`status` says which)."""
@@ -54,6 +57,7 @@ async def dial(
     )
     rejected: list[tuple[int, str]] = []
     call.on_rejected = lambda _call, status, reason: rejected.append((status, reason))
+    resending = asyncio.get_running_loop().create_task(_resend_until_heard(uac, call))
     try:
         await call.wait_answered(timeout=settings.answer_timeout_s)
     except TimeoutError:
@@ -65,8 +69,23 @@ async def dial(
     except asyncio.CancelledError:
         call.cancel(uac) or call.hangup(uac)
         raise
+    finally:
+        resending.cancel()
+        uac.invites_heard.discard(call.call_id)
     try:
         return call, plan_from_answer(call.sdp_answer, rtp_port, list(settings.codecs))
     except MediaError as error:
         call.hangup(uac)
         raise CallFailed(488, str(error)) from None
+
+
+async def _resend_until_heard(uac: Uac, call: OutgoingCall) -> None:
+    """RFC 3261 Timer A: resend an INVITE nothing has answered yet (UDP loses datagrams;
+    aiosipua sends it once). Any response, even 100 Trying, stops it."""
+    interval = INVITE_T1_S
+    for _ in range(INVITE_RESENDS):
+        await asyncio.sleep(interval)
+        if call.call_id in uac.invites_heard:
+            return
+        uac.transport.send(call.invite, call.remote_addr)  # same branch: a retransmission
+        interval *= 2

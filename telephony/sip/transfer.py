@@ -36,14 +36,18 @@ class TransferResult:
 
 
 class Uac(SipUAC):
-    """aiosipua's UAC that also reports responses to in-dialog REFERs."""
+    """aiosipua's UAC that also reports responses to in-dialog REFERs and notes which
+    INVITEs have been answered at all (the others are resent: `outbound.dial`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.refer_responses: dict[str, asyncio.Future[tuple[int, str]]] = {}
+        self.invites_heard: set[str] = set()
 
     def handle_response(self, response: SipResponse, addr: tuple[str, int]) -> None:
         cseq = response.cseq
+        if cseq is not None and cseq.method.upper() == "INVITE":
+            self.invites_heard.add(response.call_id or "")
         if cseq is not None and cseq.method.upper() == "REFER":
             waiter = self.refer_responses.get(response.call_id or "")
             if waiter is not None and response.status_code >= 300 and not waiter.done():

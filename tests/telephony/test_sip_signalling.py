@@ -104,6 +104,24 @@ async def test_the_bot_calls_a_baresip_account_and_hangs_up_with_bye(endpoint_wi
     assert not endpoint.calls
 
 
+async def test_an_invite_lost_on_the_way_is_sent_again(endpoint_with, tmp_path: Path) -> None:
+    from baresip_peer import Baresip
+
+    endpoint = await endpoint_with()
+    phone = Baresip(tmp_path / "late", "borrower")  # its port is chosen, nobody listens yet
+
+    async def bot(call: SipCall) -> str:
+        return call.codec
+
+    dialling = asyncio.create_task(endpoint.place_call(phone.uri, bot))
+    await asyncio.sleep(0)  # the first INVITE goes out to a closed port
+    await phone.start()
+    try:
+        assert await asyncio.wait_for(dialling, 20) == "PCMU"  # a resent INVITE was answered
+    finally:
+        await phone.stop()
+
+
 async def test_an_unanswered_outbound_call_is_cancelled_and_a_refused_one_reported(
     endpoint_with, baresip
 ) -> None:
