@@ -75,6 +75,7 @@ class VoiceSettings:
     vad_confidence: float = 0.5
     vad_start_secs: float = 0.15
     vad_stop_secs: float = 0.55  # Mandarin pauses at commas; 0.2 split sentences
+    vad_early_stop_secs: float = 0.25  # decoding starts after this much quiet (0: off)
     vad_min_volume: float = 0.3
     no_input_timeout_s: float = 5.0
     asr_threads: int = 2
@@ -190,12 +191,15 @@ def _voice(section: Mapping) -> VoiceSettings:
         vad_confidence=float(section.get("vad_confidence", d.vad_confidence)),
         vad_start_secs=float(section.get("vad_start_secs", d.vad_start_secs)),
         vad_stop_secs=float(section.get("vad_stop_secs", d.vad_stop_secs)),
+        vad_early_stop_secs=float(section.get("vad_early_stop_secs", d.vad_early_stop_secs)),
         vad_min_volume=float(section.get("vad_min_volume", d.vad_min_volume)),
         no_input_timeout_s=float(section.get("no_input_timeout_s", d.no_input_timeout_s)),
         asr_threads=int(section.get("asr_threads", d.asr_threads)),
     )
     if not 0 < voice.vad_stop_secs <= 3 or not 0 < voice.vad_confidence < 1:
         raise ConfigError("voice.vad_stop_secs / voice.vad_confidence: out of range")
+    if not 0 <= voice.vad_early_stop_secs < voice.vad_stop_secs:
+        raise ConfigError("voice.vad_early_stop_secs: must be 0 (off) or below vad_stop_secs")
     return voice
 
 

@@ -3,6 +3,7 @@ when the turn really ended there. Real Silero VAD and Whisper, audio pushed fram
 """
 
 import numpy as np
+import pytest
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import InputAudioRawFrame, TranscriptionFrame
@@ -11,8 +12,9 @@ from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.tests.utils import run_test
 
+from voicebot.config import ConfigError, VoiceSettings, load_settings
 from voicebot.voice.line import FRAME_SAMPLES, SAMPLE_RATE
-from voicebot.voice.pipeline import EARLY_STOP_SECS, VoiceModels
+from voicebot.voice.pipeline import VoiceModels
 from voicebot.voice.stt_service import LocalWhisperSTTService
 
 _PARAMS = VADParams(confidence=0.5, start_secs=0.15, stop_secs=0.55, min_volume=0.3)
@@ -23,9 +25,8 @@ def _silence(seconds: float) -> np.ndarray:
 
 
 async def _transcribe(models: VoiceModels, audio: np.ndarray) -> tuple[str, LocalWhisperSTTService]:
-    early = SileroVADAnalyzer(
-        sample_rate=SAMPLE_RATE, params=_PARAMS.model_copy(update={"stop_secs": EARLY_STOP_SECS})
-    )
+    early_params = _PARAMS.model_copy(update={"stop_secs": VoiceSettings().vad_early_stop_secs})
+    early = SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=early_params)
     stt = LocalWhisperSTTService(models.transcriber, early_vad=early)
     vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=_PARAMS))
     frames = [
@@ -63,3 +64,10 @@ async def test_a_speaker_who_goes_on_after_a_pause_is_heard_in_full(
     text, stt = await _transcribe(voice_models, audio)
     assert "失业" in text and "一千" in text.replace("1000", "一千"), text
     assert stt.early_discarded >= 1 and stt.early_used == 1
+
+
+def test_early_stop_must_come_before_the_turn_end() -> None:
+    off = load_settings(environ={"VOICEBOT_VOICE__VAD_EARLY_STOP_SECS": "0"})
+    assert off.voice.vad_early_stop_secs == 0
+    with pytest.raises(ConfigError, match="vad_early_stop_secs"):
+        load_settings(environ={"VOICEBOT_VOICE__VAD_EARLY_STOP_SECS": "0.6"})
