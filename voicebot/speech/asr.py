@@ -183,8 +183,9 @@ class Transcriber:
 
         `workers` decodes may run at once (simultaneous calls), each on `cpu_threads`
         threads; with one worker a second call's decode waits for the first. Measured on
-        2 cores with two calls decoding together: 1 thread x 2 workers took 2.0 s a
-        decode, 2 threads x 1 worker 3.1 s, 2 x 2 (oversubscribed) 3.8 s.
+        2 cores with two calls decoding together (30 s windows, before `WindowDecoder`):
+        1 thread x 2 workers took 2.0 s a decode, 2 threads x 1 worker 3.1 s, 2 x 2
+        (oversubscribed) 3.8 s.
         `max_new_tokens` bounds decode time on unintelligible audio; 96 tokens is well
         above one spoken sentence.
         """
