@@ -54,7 +54,7 @@ from voicebot.masking import mask_phone
 from voicebot.speech.audio import mulaw_encode
 from voicebot.store import Store
 from voicebot.summary import TimedLine, build_summary
-from voicebot.voice.driver import _Figures, _metrics  # the simulator's per-call figures
+from voicebot.voice.driver import CallFigures, call_metrics
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SimulatedLine
 from voicebot.voice.pipeline import CallHooks, VoiceModels, build_pipeline, tuned_profile
@@ -202,7 +202,7 @@ class _Call:
         self.runner, self.line, self.spec, self.state, self.store = runner, line, spec, state, store
         self.started = state.now
         self.transcript: list[TimedLine] = []
-        self.figures = _Figures()
+        self.figures = CallFigures()
         self.processor: ConversationProcessor | None = None
         self.transfer: dict[str, Any] | None = None
         self.failure: str | None = None
@@ -297,7 +297,7 @@ class _Call:
     def _metrics(self) -> dict[str, Any]:
         metrics: dict[str, Any] = {"line": self.spec.line_kind}
         if self.processor is not None:
-            metrics.update(_metrics(self.line, self.processor, self.figures, self.profile))
+            metrics.update(call_metrics(self.line, self.processor, self.figures, self.profile))
         else:
             metrics["hung_up_by"] = self.line.hung_up_by
         if self.failure:

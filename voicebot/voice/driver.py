@@ -50,7 +50,9 @@ class CallOptions:
 
 
 @dataclass
-class _Figures:
+class CallFigures:
+    """ASR and TTS figures of one call, gathered from the pipeline's hooks."""
+
     asr_s: list[float] = field(default_factory=list)
     asr_dropped: list[str] = field(default_factory=list)
     asr_early: int = 0  # turns whose decode started at the speaker's first pause
@@ -96,7 +98,7 @@ async def run_audio_call(
     )
     line = SimulatedLine(speed=options.line_speed)
     transcript: list[TimedLine] = []
-    figures = _Figures()
+    figures = CallFigures()
     ended = asyncio.Event()
 
     def record(line_: TimedLine) -> None:
@@ -122,7 +124,7 @@ async def run_audio_call(
         conversation.hang_up()
 
     recording = write_recording(line, voice.recordings_dir / f"{call_id}.wav")
-    metrics = _metrics(line, processor, figures, profile)
+    metrics = call_metrics(line, processor, figures, profile)
     return build_summary(
         state,
         call_id=call_id,
@@ -186,9 +188,10 @@ async def _run_call(
     await asyncio.gather(*tasks, bot_done, closed, return_exceptions=True)
 
 
-def _metrics(
-    line: SimulatedLine, processor: ConversationProcessor, figures: _Figures, profile: Profile
+def call_metrics(
+    line: SimulatedLine, processor: ConversationProcessor, figures: CallFigures, profile: Profile
 ) -> dict[str, Any]:
+    """The summary's `metrics` of a call on any line: latency, ASR, TTS, barge-in, gaps."""
     timing = measure_line(line, processor.interruptions)
     v2v = [round(x, 3) for x in timing.voice_to_voice]
     return {
