@@ -32,6 +32,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.settings import STTSettings
+from pipecat.services.stt_latency import DEFAULT_TTFS_P99
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
 
@@ -56,6 +57,8 @@ class LocalWhisperSTTService(SegmentedSTTService):
         trailing_silence_secs: float = 0.2,
         **kwargs,
     ) -> None:
+        # pipecat's own default, stated so that it does not warn about it on every call.
+        kwargs.setdefault("ttfs_p99_latency", DEFAULT_TTFS_P99)
         super().__init__(
             trailing_silence_secs=trailing_silence_secs,
             settings=STTSettings(model=None, language=None),
