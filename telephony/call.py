@@ -240,7 +240,10 @@ class _Call:
             vad_start_secs=voice.vad_start_secs,
             wait=line.wait,
         )
-        hooks = CallHooks(processor.hint, self.figures.on_transcription, self.figures.on_synthesis)
+        figures = self.figures
+        hooks = CallHooks(
+            processor.hint, figures.on_transcription, figures.on_synthesis, processor.names
+        )
         self.profile = tuned_profile(voice)
         # Built off the event loop: loading the VAD model takes 0.1-0.3 s, a stall that every
         # other call's audio would hear when many calls start together.

@@ -69,6 +69,7 @@ class VoiceSettings:
     """The voice pipeline: VAD, speech models, caches and recordings (`--audio` calls)."""
 
     asr_model_dir: str = ""  # a CTranslate2 Whisper directory; empty: packaged Whisper base
+    asr_phrases: Path | None = PROJECT_ROOT / "config" / "asr_phrases.yaml"  # None: no rewrites
     cache_dir: Path = PROJECT_ROOT / "var" / "cache" / "speech"  # assembled/patched models
     tts_cache_dir: Path = PROJECT_ROOT / "var" / "cache" / "tts"  # synthesised sentences
     recordings_dir: Path = PROJECT_ROOT / "var" / "recordings"
@@ -185,6 +186,9 @@ def _voice(section: Mapping) -> VoiceSettings:
     d = VoiceSettings()
     voice = VoiceSettings(
         asr_model_dir=str(section.get("asr_model_dir", d.asr_model_dir)),
+        asr_phrases=_project_path(phrases)
+        if (phrases := str(section.get("asr_phrases", d.asr_phrases or "")))
+        else None,
         cache_dir=_project_path(str(section.get("cache_dir", d.cache_dir))),
         tts_cache_dir=_project_path(str(section.get("tts_cache_dir", d.tts_cache_dir))),
         recordings_dir=_project_path(str(section.get("recordings_dir", d.recordings_dir))),

@@ -4,14 +4,20 @@ These run the real models (about 1-2 s per utterance on two cores); the models a
 loaded once per session by the fixtures in conftest.py.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pypinyin import lazy_pinyin
 
+from voicebot.config import PROJECT_ROOT
 from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO, Transcriber
 from voicebot.speech.audio import phone_line
+from voicebot.speech.homophones import PhoneticCorrector
 from voicebot.speech.offline_tts import OfflineVoice
 from voicebot.understanding.normalize import normalize
+
+_QUESTION = "请问是什么原因没有按时还款呢？"
 
 
 def _hear(voice: OfflineVoice, transcriber: Transcriber, text: str, hint: str | None) -> str:
@@ -68,3 +74,25 @@ def test_noise_gives_nothing(transcriber: Transcriber) -> None:
     noise = np.random.default_rng(0).normal(0, 3000, 16000).astype(np.int16)
     result = transcriber.transcribe_detailed(noise, 8000, HINT_YES_NO)
     assert result.text == "" and result.dropped in ("no_speech", "echo", "loop")
+
+
+@pytest.mark.parametrize(
+    ("said", "phrase"), [("公司一直拖欠工资", "拖欠工资"), ("这周五发工资，全部还上", "发工资")]
+)
+def test_the_phrase_list_restores_what_whisper_mishears(
+    offline_voice: OfflineVoice,
+    transcriber: Transcriber,
+    whisper_base_dir: Path,
+    said: str,
+    phrase: str,
+) -> None:
+    # Whisper base writes 工资 as 公司 here; the phrase list puts it back, and says so.
+    corrector = PhoneticCorrector.from_file(PROJECT_ROOT / "config" / "asr_phrases.yaml")
+    corrected = Transcriber(whisper_base_dir, corrector=corrector)
+    audio, rate = offline_voice.synthesize(said)
+    heard = corrected.transcribe_detailed(*phone_line(audio, rate), _QUESTION)
+    assert phrase in normalize(heard.text)
+    assert phrase not in normalize(heard.uncorrected)
+    assert normalize(transcriber.transcribe(*phone_line(audio, rate), _QUESTION)) == normalize(
+        heard.uncorrected
+    )

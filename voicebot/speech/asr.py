@@ -8,6 +8,7 @@ a hint of what the bot just asked, which changes the prompt and hotwords: short 
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -17,6 +18,7 @@ import numpy as np
 from opencc import OpenCC
 
 from voicebot.speech.audio import pcm16_to_float, resample
+from voicebot.speech.homophones import PhoneticCorrector
 from voicebot.speech.whisper_window import WindowDecoder
 
 WHISPER_SAMPLE_RATE = 16_000
@@ -78,6 +80,7 @@ class Transcription:
     dropped: str | None  # "silence", "no_speech", "echo", "loop" or None
     seconds: float
     early: bool = False  # decoded from the speaker's first pause, before the turn ended
+    uncorrected: str = ""  # the kept text before near-homophones were rewritten
 
 
 @lru_cache(maxsize=1)
@@ -178,6 +181,7 @@ class Transcriber:
         workers: int = 1,
         max_new_tokens: int = 96,
         domain_prompt: str = DOMAIN_PROMPT,
+        corrector: PhoneticCorrector | None = None,
     ) -> None:
         """Load a CTranslate2 Whisper model from a local directory (int8 on CPU).
 
@@ -187,7 +191,8 @@ class Transcriber:
         1 thread x 2 workers took 2.0 s a decode, 2 threads x 1 worker 3.1 s, 2 x 2
         (oversubscribed) 3.8 s.
         `max_new_tokens` bounds decode time on unintelligible audio; 96 tokens is well
-        above one spoken sentence.
+        above one spoken sentence. `corrector` rewrites near-homophones of the domain's
+        phrases (and the borrower's name) in what was heard; digit answers are left alone.
         """
         from faster_whisper import WhisperModel  # heavy import, deferred to construction
 
@@ -201,20 +206,30 @@ class Transcriber:
         self._window = WindowDecoder(self.model)
         self._max_new_tokens = max_new_tokens
         self._domain_prompt = domain_prompt
+        self._corrector = corrector
 
     def transcribe(
-        self, pcm16: np.ndarray | bytes, sample_rate: int, hint: str | None = None
+        self,
+        pcm16: np.ndarray | bytes,
+        sample_rate: int,
+        hint: str | None = None,
+        names: Sequence[str] = (),
     ) -> str:
         """Text of the utterance, or "" when nothing trustworthy was heard.
 
         `pcm16` is mono 16-bit PCM at `sample_rate` (8 kHz phone audio is fine).
         `hint` is what the bot just asked: `HINT_YES_NO`, `HINT_DIGITS`,
-        `HINT_DATE_AMOUNT`, or the question text itself.
+        `HINT_DATE_AMOUNT`, or the question text itself. `names` are people the caller
+        may name (the borrower), written as the account spells them when heard.
         """
-        return self.transcribe_detailed(pcm16, sample_rate, hint).text
+        return self.transcribe_detailed(pcm16, sample_rate, hint, names).text
 
     def transcribe_detailed(
-        self, pcm16: np.ndarray | bytes, sample_rate: int, hint: str | None = None
+        self,
+        pcm16: np.ndarray | bytes,
+        sample_rate: int,
+        hint: str | None = None,
+        names: Sequence[str] = (),
     ) -> Transcription:
         """Like `transcribe`, also returning the raw text, drop reason and decode time."""
         started = time.perf_counter()
@@ -235,7 +250,9 @@ class Transcriber:
         text = _t2s().convert(raw)
         if hint == HINT_DIGITS:
             text = digits_only(text)
-        text = collapse_repetitions(text, allow_digits=hint == HINT_DIGITS)
+        heard = text = collapse_repetitions(text, allow_digits=hint == HINT_DIGITS)
+        if self._corrector is not None and hint != HINT_DIGITS:
+            text = self._corrector.correct(text, names)
         dropped = None
         if not raw:
             dropped = "no_speech"
@@ -248,4 +265,5 @@ class Transcriber:
             raw_text=raw,
             dropped=dropped,
             seconds=time.perf_counter() - started,
+            uncorrected="" if dropped else heard,
         )

@@ -116,7 +116,9 @@ async def run_audio_call(
         vad_start_secs=voice.vad_start_secs,
         wait=line.wait,
     )
-    hooks = CallHooks(processor.hint, figures.on_transcription, figures.on_synthesis)
+    hooks = CallHooks(
+        processor.hint, figures.on_transcription, figures.on_synthesis, processor.names
+    )
     profile = options.profile or tuned_profile(voice)
     pipeline = build_pipeline(line, processor, models, profile, hooks, processor.on_played)
     await _run_call(line, pipeline, scenario, models, options, ended)

@@ -101,6 +101,11 @@ class ConversationProcessor(FrameProcessor):
         sentences = split_sentences(self._lines[-1])
         return sentences[-1] if sentences else None  # the question itself, not the preamble
 
+    def names(self) -> tuple[str, ...]:
+        """The borrower's name once the call knows whose account it is about."""
+        account = self.conversation.state.account
+        return (account.name,) if account else ()
+
     # --- frames ------------------------------------------------------------------------
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:

@@ -24,12 +24,14 @@ from voicebot.config import VoiceSettings
 from voicebot.speech.asr import WHISPER_SAMPLE_RATE, Transcriber
 from voicebot.speech.asr_model import resolve_model_dir
 from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
+from voicebot.speech.homophones import PhoneticCorrector
 from voicebot.speech.offline_tts import OfflineVoice
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SAMPLE_RATE
 from voicebot.voice.stt_service import (
     HintProvider,
     LocalWhisperSTTService,
+    NamesProvider,
     TranscriptionListener,
 )
 from voicebot.voice.transport import LineTransport, PhoneLine
@@ -82,7 +84,10 @@ class VoiceModels:
         model_dir = resolve_model_dir(voice.asr_model_dir or None, voice.cache_dir)
         # One core per decode, `asr_threads` decodes at once: simultaneous calls do not
         # queue behind each other's decode (see `Transcriber`).
-        self.transcriber = Transcriber(model_dir, cpu_threads=1, workers=voice.asr_threads)
+        corrector = PhoneticCorrector.from_file(voice.asr_phrases) if voice.asr_phrases else None
+        self.transcriber = Transcriber(
+            model_dir, cpu_threads=1, workers=voice.asr_threads, corrector=corrector
+        )
         self.voice = OfflineVoice(voice.cache_dir)
         self.tts_cache = SpeechCache(self.voice, voice.tts_cache_dir, sample_rate=SAMPLE_RATE)
         self.uncached = SpeechCache(self.voice, None, sample_rate=SAMPLE_RATE)
@@ -125,6 +130,7 @@ class CallHooks:
     hint: HintProvider
     on_transcription: TranscriptionListener
     on_synthesis: SynthesisListener
+    names: NamesProvider = tuple  # people the caller may name (the borrower, once known)
 
 
 def build_stt(models: VoiceModels, profile: Profile, hooks: CallHooks) -> FrameProcessor:
@@ -140,6 +146,7 @@ def build_stt(models: VoiceModels, profile: Profile, hooks: CallHooks) -> FrameP
     return LocalWhisperSTTService(
         models.transcriber,
         hint_provider=hooks.hint,
+        names_provider=hooks.names,
         on_transcription=hooks.on_transcription,
         early_vad=early_vad,
     )

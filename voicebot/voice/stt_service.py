@@ -18,7 +18,7 @@ speaker goes on, it is discarded and the whole turn is decoded as usual.
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -39,6 +39,7 @@ from pipecat.utils.time import time_now_iso8601
 from voicebot.speech.asr import Transcriber, Transcription
 
 HintProvider = Callable[[], str | None]
+NamesProvider = Callable[[], Sequence[str]]
 #: Called with each transcription (text, raw text, drop reason, and the seconds the turn
 #: waited for it after the VAD ended it: less than the decode when it started early).
 TranscriptionListener = Callable[[Transcription], None]
@@ -52,6 +53,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
         transcriber: Transcriber,
         *,
         hint_provider: HintProvider | None = None,
+        names_provider: NamesProvider = tuple,
         on_transcription: TranscriptionListener | None = None,
         early_vad: VADAnalyzer | None = None,
         trailing_silence_secs: float = 0.2,
@@ -66,6 +68,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
         )
         self._transcriber = transcriber
         self._hint_provider = hint_provider
+        self._names_provider = names_provider
         self._on_transcription = on_transcription
         self._early_vad = early_vad
         self._early_heard_speech = False
@@ -113,8 +116,9 @@ class LocalWhisperSTTService(SegmentedSTTService):
     async def _decode(self, audio: bytes) -> Transcription:
         hint = self._hint_provider() if self._hint_provider else None
         pcm = np.frombuffer(audio, dtype="<i2")
+        names = self._names_provider()
         return await asyncio.to_thread(
-            self._transcriber.transcribe_detailed, pcm, self.sample_rate, hint
+            self._transcriber.transcribe_detailed, pcm, self.sample_rate, hint, names
         )
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
