@@ -53,6 +53,7 @@ async def test_a_baresip_call_carries_audio_both_ways_and_dtmf_digits(
     async def bot(call: SipCall) -> None:
         line = call.line
         seen["codec"], seen["number"] = call.codec, call.remote_number
+        await peer.wait_event("CALL_ESTABLISHED", 10)  # its microphone switch needs a call
         await peer.play(peer_tone)
         await line.send_from_bot(mulaw_encode(tone(300, 1.5)))
         await until(lambda: len(loud(np.concatenate(line.borrower_frames))) > 8000, 20, line)

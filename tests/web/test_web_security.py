@@ -52,7 +52,8 @@ async def test_a_forged_or_foreign_csrf_token_is_refused(
 ) -> None:
     async with TestClient(TestServer(create_app(settings, clock=clock))) as other:
         foreign = await sign_in(other, "boss")
-    for token in ["0" * 64, "", foreign, agent[:-1] + "0"]:
+    altered = agent[:-1] + ("1" if agent.endswith("0") else "0")
+    for token in ["0" * 64, "", foreign, altered]:
         form = {"csrf_token": token, "action": "handled", "outcome": "contacted", "note": "x"}
         response = await client.post(f"/calls/{ESCALATED}/followup", data=form)
         assert response.status == 403, token
