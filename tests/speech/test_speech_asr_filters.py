@@ -4,6 +4,7 @@ from voicebot.speech.asr import (
     DOMAIN_PROMPT,
     collapse_repetitions,
     digits_only,
+    drop_echoed_tail,
     is_prompt_echo,
     is_repetition_loop,
 )
@@ -17,6 +18,14 @@ def test_prompt_echo_is_recognised() -> None:
 def test_short_answers_overlapping_the_prompt_are_kept() -> None:
     assert not is_prompt_echo("还款", DOMAIN_PROMPT)
     assert not is_prompt_echo("我下周五还三千块", DOMAIN_PROMPT)
+
+
+def test_the_prompt_read_back_after_an_answer_is_dropped() -> None:
+    assert drop_echoed_tail("我想办分期,分12期,减免和投诉。", DOMAIN_PROMPT) == "我想办分期,分12期,"
+    assert drop_echoed_tail("我要投诉，减免和投诉", DOMAIN_PROMPT) == "我要投诉，"
+    assert drop_echoed_tail("我想分期，还款", DOMAIN_PROMPT) == "我想分期，还款"  # short: said
+    assert drop_echoed_tail("减免和投诉", DOMAIN_PROMPT) == "减免和投诉"  # all of it: an echo
+    assert drop_echoed_tail("我下周五还三千块。", DOMAIN_PROMPT) == "我下周五还三千块。"
 
 
 def test_one_character_loops_are_noise() -> None:

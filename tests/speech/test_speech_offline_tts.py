@@ -15,6 +15,7 @@ from voicebot.speech.offline_tts import OfflineVoice, ensure_patched_acoustic_mo
         ("我先还钱", ["wo3", "xian1", "huan2", "qian2"]),
         ("已经还清了", ["yi3", "jing1", "huan2", "qing1", "le5"]),
         ("按时归还", ["an4", "shi2", "gui1", "huan2"]),
+        ("发了工资就还", ["fa1", "le5", "gong1", "zi1", "jiu4", "huan2"]),
         ("我下周五还三千块", ["wo3", "xia4", "zhou1", "wu3", "huan2", "san1", "qian1", "kuai4"]),
         ("还是算了", ["hai2", "shi4", "suan4", "le5"]),
         ("我还没有钱", ["wo3", "hai2", "mei2", "you3", "qian2"]),
@@ -32,7 +33,7 @@ def test_numbers_are_read_in_chinese() -> None:
 
 def test_phonemes_follow_the_baker_layout(offline_voice: OfflineVoice) -> None:
     phonemes = frontend.syllables_to_phonemes(["zhong1", "wen2"], offline_voice._pinyin_table)
-    assert phonemes == ["sil", "zh", "ong1", "#0", "^", "uen2", "sil"]
+    assert phonemes == ["sil", "zh", "ong1", "#0", "^", "uen2", "#3", "sil"]
 
 
 def test_patched_model_has_no_flex_ops(speech_cache) -> None:
@@ -55,3 +56,11 @@ def test_synthesis_is_deterministic_24k_int16(offline_voice: OfflineVoice) -> No
 def test_nothing_to_say_gives_empty_audio(offline_voice: OfflineVoice) -> None:
     audio, rate = offline_voice.synthesize("……")
     assert audio.size == 0 and rate == 24000
+
+
+def test_a_clause_ends_with_its_last_syllable_not_dead_air(offline_voice: OfflineVoice) -> None:
+    audio, rate = offline_voice.synthesize("我最近失业了")
+    window = rate // 100
+    frames = audio[: audio.size // window * window].reshape(-1, window).astype(np.float64)
+    loud = np.flatnonzero(np.sqrt((frames**2).mean(axis=1)) > 300)
+    assert (len(frames) - 1 - loud[-1]) * window / rate <= 0.1  # 了 is said, then it stops

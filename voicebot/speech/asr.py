@@ -103,6 +103,22 @@ def is_prompt_echo(text: str, prompt: str) -> bool:
     return match.size >= 0.6 * len(bare)
 
 
+def drop_echoed_tail(text: str, prompt: str) -> str:
+    """`text` without trailing clauses read back from the prompt.
+
+    Whisper sometimes continues a real answer with the prompt's last words: 我想办分期，
+    分12期，减免和投诉。 Clauses shorter than four characters (还款) are the caller's.
+    """
+    clauses = re.split(r"(?<=[，。、！？!?,.;；])", text)
+    bare_prompt = _bare(prompt)
+    while len(clauses) > 1 and (
+        not _bare(clauses[-1])
+        or (len(_bare(clauses[-1])) >= 4 and _bare(clauses[-1]) in bare_prompt)
+    ):
+        clauses.pop()
+    return "".join(clauses)
+
+
 def is_repetition_loop(text: str, allow_digits: bool = False) -> bool:
     """True for a decoder loop on one character, such as 塞塞塞塞 (noise, not an answer).
 
@@ -250,6 +266,7 @@ class Transcriber:
         text = _t2s().convert(raw)
         if hint == HINT_DIGITS:
             text = digits_only(text)
+        text = drop_echoed_tail(text, bias.prompt)
         heard = text = collapse_repetitions(text, allow_digits=hint == HINT_DIGITS)
         if self._corrector is not None and hint != HINT_DIGITS:
             text = self._corrector.correct(text, names)

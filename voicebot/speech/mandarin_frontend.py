@@ -82,12 +82,12 @@ def clause_to_syllables(clause: str) -> list[str]:
 
 
 def _fix_huan(hanzi: str, readings: list[str]) -> list[str]:
-    """还 directly followed by an amount is the repayment verb: huán."""
+    """还 followed by an amount, or ending the clause (发了工资就还), is the verb: huán."""
     fixed = list(readings)
     for i, char in enumerate(hanzi):
-        if char != "还" or fixed[i] != "hai2" or i + 1 >= len(hanzi):
+        if char != "还" or fixed[i] != "hai2":
             continue
-        if hanzi[i + 1] in _AMOUNT_START:  # 还是, 还有, 还没 stay hái
+        if i + 1 == len(hanzi) or hanzi[i + 1] in _AMOUNT_START:  # 还是, 还有, 还没 stay hái
             fixed[i] = "huan2"
     return fixed
 
@@ -113,7 +113,10 @@ def syllables_to_phonemes(
         phonemes += [initial, final + tone, "#0"]
     if phonemes[-1] == "#0":
         phonemes.pop()
-    phonemes.append("sil")
+    # A phrase boundary before the closing silence of a clause of two or more syllables:
+    # without it the model trails off and the last syllable is lost (我失业了 was heard as
+    # 我失业林); after a lone syllable it adds one (对 -> 对是).
+    phonemes += ["#3", "sil"] if "#0" in phonemes else ["sil"]
     return phonemes
 
 
