@@ -170,7 +170,7 @@ def test_inbound_call_stores_the_promise_and_the_bot_audio_is_the_disclosure(
     while end < len(talk) and talk[end : end + 40].any():  # up to a 0.8 s pause
         end += int(np.flatnonzero(~talk[end:])[0]) + 1 if (~talk[end:]).any() else len(talk)
     opening = models.transcriber.transcribe(heard[first * 160 : end * 160], 8000)
-    assert "语音助手" in opening and "录音" in opening, opening  # 智能 is often heard as 只能
+    assert "语音助手" in opening and "录音" in opening, opening  # the phrase list undoes 只能与音
 
 
 def test_the_bot_calls_a_baresip_phone_and_the_call_ends_with_a_summary(
