@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
-from pipecat.frames.frames import InputAudioRawFrame, TranscriptionFrame
+from pipecat.frames.frames import (
+    InputAudioRawFrame,
+    TranscriptionFrame,
+    VADUserStartedSpeakingFrame,
+    VADUserStoppedSpeakingFrame,
+)
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.processors.audio.vad_processor import VADProcessor
@@ -14,7 +19,7 @@ from pipecat.tests.utils import run_test
 
 from voicebot.config import ConfigError, VoiceSettings, load_settings
 from voicebot.voice.line import FRAME_SAMPLES, SAMPLE_RATE
-from voicebot.voice.pipeline import VoiceModels
+from voicebot.voice.pipeline import CallHooks, VoiceModels, build_stt, stock_profile
 from voicebot.voice.stt_service import LocalWhisperSTTService
 
 _PARAMS = VADParams(confidence=0.5, start_secs=0.15, stop_secs=0.55, min_volume=0.3)
@@ -71,3 +76,27 @@ def test_early_stop_must_come_before_the_turn_end() -> None:
     assert off.voice.vad_early_stop_secs == 0
     with pytest.raises(ConfigError, match="vad_early_stop_secs"):
         load_settings(environ={"VOICEBOT_VOICE__VAD_EARLY_STOP_SECS": "0.6"})
+
+
+async def test_the_stock_baseline_ends_a_turn_it_heard_nothing_in(
+    voice_models: VoiceModels,
+) -> None:
+    # Without an empty transcript the engine never starts its no-input timer: the baseline's
+    # calls hung until the call's time limit.
+    hooks = CallHooks(lambda: None, lambda _: None, lambda *_: None)
+    stt = build_stt(voice_models, stock_profile(), hooks)
+    silence = _silence(1.0)
+    frames = [
+        VADUserStartedSpeakingFrame(),
+        *(
+            InputAudioRawFrame(silence[i : i + FRAME_SAMPLES].tobytes(), SAMPLE_RATE, 1)
+            for i in range(0, silence.size, FRAME_SAMPLES)
+        ),
+        VADUserStoppedSpeakingFrame(),
+    ]
+    down, _ = await run_test(
+        Pipeline([stt]),
+        frames_to_send=frames,
+        pipeline_params=PipelineParams(audio_in_sample_rate=SAMPLE_RATE),
+    )
+    assert [f.text for f in down if isinstance(f, TranscriptionFrame)] == [""]

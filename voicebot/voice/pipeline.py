@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams
-from pipecat.frames.frames import Frame
+from pipecat.frames.frames import Frame, TranscriptionFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.processors.audio.vad_processor import VADProcessor
 from pipecat.processors.frame_processor import FrameProcessor
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transcriptions.language import Language
+from pipecat.utils.time import time_now_iso8601
 
 from voicebot.config import VoiceSettings
 from voicebot.speech.asr import WHISPER_SAMPLE_RATE, Transcriber
@@ -106,7 +107,8 @@ class _PreloadedWhisperSTTService(WhisperSTTService):
     The stock service hands its audio to Whisper as 16 kHz, whatever the pipeline's rate;
     a stock phone integration (pipecat's Twilio serializer at a 16 kHz pipeline) delivers
     it so. Here the line's 8 kHz segment is resampled first, or Whisper hears it at half
-    speed and recognises almost nothing.
+    speed and recognises almost nothing. A segment it hears nothing in still ends with an
+    empty transcript, as ours does: the engine waits for one before its no-input timer.
     """
 
     def __init__(self, model: Any, **kwargs: Any) -> None:
@@ -119,8 +121,12 @@ class _PreloadedWhisperSTTService(WhisperSTTService):
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
         pcm = pcm16_to_float(np.frombuffer(audio, dtype="<i2"))
         wideband = float_to_pcm16(resample(pcm, self.sample_rate, WHISPER_SAMPLE_RATE))
+        heard = False
         async for frame in super().run_stt(wideband.tobytes()):
+            heard = heard or isinstance(frame, TranscriptionFrame)
             yield frame
+        if not heard:
+            yield TranscriptionFrame("", "", time_now_iso8601())
 
 
 @dataclass
