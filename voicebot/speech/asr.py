@@ -111,10 +111,10 @@ def drop_echoed_tail(text: str, prompt: str) -> str:
     """
     clauses = re.split(r"(?<=[，。、！？!?,.;；])", text)
     bare_prompt = _bare(prompt)
-    while len(clauses) > 1 and (
-        not _bare(clauses[-1])
-        or (len(_bare(clauses[-1])) >= 4 and _bare(clauses[-1]) in bare_prompt)
-    ):
+    while len(clauses) > 1:
+        tail = _bare(clauses[-1])
+        if tail and (len(tail) < 4 or tail not in bare_prompt):
+            break
         clauses.pop()
     return "".join(clauses)
 
