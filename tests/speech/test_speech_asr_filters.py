@@ -41,6 +41,8 @@ def test_a_looped_answer_is_kept_once() -> None:
     assert collapse_repetitions("请问,请问,请问,请问,请问") == "请问"
     assert collapse_repetitions("月底 还一千 月底 还一千") == "月底还一千"
     assert collapse_repetitions("公司一直拖欠公司公司公司一直拖欠公司") == "公司一直拖欠"
+    # Heard in a call: the tail loop kept 月底 after the amount, and the amount was lost.
+    assert collapse_repetitions("月底还一千 月底 月底 月底 月底 月") == "月底还一千"
 
 
 def test_repeated_characters_and_digits_are_left_alone() -> None:
@@ -48,6 +50,8 @@ def test_repeated_characters_and_digits_are_left_alone() -> None:
     assert collapse_repetitions("对对对，是我。") == "对对对，是我。"
     assert collapse_repetitions("我已经还了") == "我已经还了"
     assert collapse_repetitions("12 12 12", allow_digits=True) == "12 12 12"
+    # Longer than an ID number: the decoder looping on the four digits until its token cap.
+    assert collapse_repetitions("3508350835083508350", allow_digits=True) == "3508"
 
 
 def test_digits_only() -> None:

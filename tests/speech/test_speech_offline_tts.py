@@ -25,6 +25,13 @@ def test_huan_in_repayment_words(text: str, expected: list[str]) -> None:
     assert frontend.clause_to_syllables(text) == expected
 
 
+def test_bu_before_a_fourth_tone_is_read_bu2() -> None:
+    assert frontend.clause_to_syllables("我不认识这个人")[1:3] == ["bu2", "ren4"]
+    assert frontend.clause_to_syllables("不是") == ["bu2", "shi4"]
+    assert frontend.clause_to_syllables("不行") == ["bu4", "xing2"]
+    assert frontend.clause_to_syllables("好不好") == ["hao3", "bu4", "hao3"]
+
+
 def test_numbers_are_read_in_chinese() -> None:
     assert frontend.clause_to_syllables("2500元") == ["er4", "qian1", "wu3", "bai3", "yuan2"]
     # Long digit strings (ID, card numbers) are read digit by digit.

@@ -68,6 +68,7 @@ _UNIT_LOOP = re.compile(r"(.{2,8}?)\1+")
 _NOT_TEXT = re.compile(r"[\s，。、！？!?,.;；:：…]+")
 _SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: below any speech on a phone line
 _NO_SPEECH_PROB = 0.55
+_LONGEST_NUMBER = 18  # digits: an ID number, the longest a borrower reads out
 _ECHO_MIN_CHARS = 6  # shorter transcripts ("对", "是我") legitimately overlap the prompt
 
 
@@ -125,7 +126,7 @@ def is_repetition_loop(text: str, allow_digits: bool = False) -> bool:
     With `allow_digits`, repeated digits (an ID such as 1111) are not a loop.
     """
     for match in _CHAR_LOOP.finditer(_bare(text)):
-        if allow_digits and match.group(1).isdigit() and len(match.group()) <= 18:
+        if allow_digits and match.group(1).isdigit() and len(match.group()) <= _LONGEST_NUMBER:
             continue
         return True
     return False
@@ -135,8 +136,10 @@ def collapse_repetitions(text: str, allow_digits: bool = False) -> str:
     """Say a repeated phrase once: "是我 是我 是我 是" -> "是我".
 
     Whisper loops on a short answer and often stops inside the next copy; that partial
-    copy goes too. Text without such a loop is returned unchanged (punctuation included).
-    With `allow_digits`, digit groups (an ID read as 1212 12) are left alone.
+    copy goes too. A loop at the end on words said earlier in the answer goes entirely.
+    Text without such a loop is returned unchanged (punctuation included).
+    With `allow_digits`, digit groups (an ID read as 1212 12) are left alone, unless they
+    run longer than any number a caller reads (3508350835083508350 is a loop on 3508).
     """
     bare = _bare(text)
     collapsed = _collapse_once(bare, allow_digits)
@@ -152,12 +155,14 @@ def _collapse_once(bare: str, allow_digits: bool) -> str:
     pos = 0
     for match in _UNIT_LOOP.finditer(bare):
         unit = match.group(1)
-        if allow_digits and unit.isdigit():
+        end = match.end() + _partial_copy(bare, match.end(), unit)
+        if allow_digits and unit.isdigit() and end - match.start() <= _LONGEST_NUMBER:
             continue
-        end = match.end()
-        partial = _partial_copy(bare, end, unit)
-        out += [bare[pos : match.start()], unit]
-        pos = end + partial
+        said_before = unit in bare[: match.start()]
+        # A loop that runs to the end, on words already said, is the decoder repeating
+        # the answer's last words until its token cap: 月底还一千 月底 月底 月底 月.
+        out += [bare[pos : match.start()], "" if said_before and end == len(bare) else unit]
+        pos = end
     return "".join([*out, bare[pos:]])
 
 

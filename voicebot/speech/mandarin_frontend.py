@@ -78,7 +78,18 @@ def clause_to_syllables(clause: str) -> list[str]:
             (_pinyin_parser().pinyin(c, style=Style.TONE3, errors="ignore") or [[""]])[0][0]
             for c in hanzi
         ]
-    return _fix_huan(hanzi, readings)
+    return _tone_sandhi(hanzi, _fix_huan(hanzi, readings))
+
+
+def _tone_sandhi(hanzi: str, readings: list[str]) -> list[str]:
+    """不 before a fourth tone is said bú (不是 bu2 shi4), as the voice's Baker labels write it.
+
+    Read as bu4, 我不认识这个人 was heard as 我不见时这个人 and 不是 as 不许.
+    """
+    return [
+        "bu2" if char == "不" and reading == "bu4" and following.endswith("4") else reading
+        for char, reading, following in zip(hanzi, readings, [*readings[1:], ""], strict=True)
+    ]
 
 
 def _fix_huan(hanzi: str, readings: list[str]) -> list[str]:

