@@ -11,7 +11,7 @@ from voicebot.speech.offline_tts import OfflineVoice, ensure_patched_acoustic_mo
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("请尽快还款", ["qing3", "jin3", "kuai4", "huan2", "kuan3"]),
+        ("请尽快还款", ["qing2", "jin3", "kuai4", "huan2", "kuan3"]),
         ("我先还钱", ["wo3", "xian1", "huan2", "qian2"]),
         ("已经还清了", ["yi3", "jing1", "huan2", "qing1", "le5"]),
         ("按时归还", ["an4", "shi2", "gui1", "huan2"]),
@@ -25,7 +25,9 @@ def test_huan_in_repayment_words(text: str, expected: list[str]) -> None:
     assert frontend.clause_to_syllables(text) == expected
 
 
-def test_bu_before_a_fourth_tone_is_read_bu2() -> None:
+def test_tones_are_read_as_said() -> None:
+    assert frontend.clause_to_syllables("我想延期还款")[:2] == ["wo2", "xiang3"]
+    assert frontend.clause_to_syllables("我很好") == ["wo2", "hen2", "hao3"]
     assert frontend.clause_to_syllables("我不认识这个人")[1:3] == ["bu2", "ren4"]
     assert frontend.clause_to_syllables("不是") == ["bu2", "shi4"]
     assert frontend.clause_to_syllables("不行") == ["bu4", "xing2"]
@@ -33,7 +35,7 @@ def test_bu_before_a_fourth_tone_is_read_bu2() -> None:
 
 
 def test_numbers_are_read_in_chinese() -> None:
-    assert frontend.clause_to_syllables("2500元") == ["er4", "qian1", "wu3", "bai3", "yuan2"]
+    assert frontend.clause_to_syllables("2500元") == ["er4", "qian1", "wu2", "bai3", "yuan2"]
     # Long digit strings (ID, card numbers) are read digit by digit.
     assert frontend.clause_to_syllables("0123") == ["ling2", "yi1", "er4", "san1"]
 

@@ -82,14 +82,20 @@ def clause_to_syllables(clause: str) -> list[str]:
 
 
 def _tone_sandhi(hanzi: str, readings: list[str]) -> list[str]:
-    """不 before a fourth tone is said bú (不是 bu2 shi4), as the voice's Baker labels write it.
+    """Tones as said, which is how the voice's Baker labels write them (卡尔普 ka2 er2 pu3).
 
-    Read as bu4, 我不认识这个人 was heard as 我不见时这个人 and 不是 as 不许.
+    A third tone before another third tone is said as a second (我想 wo2 xiang3), and 不
+    before a fourth tone as bú (不是 bu2 shi4). Read as written, 我不认识这个人 was heard as
+    我不见时这个人.
     """
-    return [
-        "bu2" if char == "不" and reading == "bu4" and following.endswith("4") else reading
-        for char, reading, following in zip(hanzi, readings, [*readings[1:], ""], strict=True)
-    ]
+    fixed = list(readings)
+    for i in range(len(fixed) - 1):
+        said, following = fixed[i], readings[i + 1]
+        if said.endswith("3") and following.endswith("3"):
+            fixed[i] = said[:-1] + "2"
+        elif hanzi[i] == "不" and said == "bu4" and following.endswith("4"):
+            fixed[i] = "bu2"
+    return fixed
 
 
 def _fix_huan(hanzi: str, readings: list[str]) -> list[str]:
