@@ -158,10 +158,10 @@ def _collapse_once(bare: str, allow_digits: bool) -> str:
         end = match.end() + _partial_copy(bare, match.end(), unit)
         if allow_digits and unit.isdigit() and end - match.start() <= _LONGEST_NUMBER:
             continue
-        said_before = unit in bare[: match.start()]
         # A loop that runs to the end, on words already said, is the decoder repeating
         # the answer's last words until its token cap: 月底还一千 月底 月底 月底 月.
-        out += [bare[pos : match.start()], "" if said_before and end == len(bare) else unit]
+        echoed = end == len(bare) and unit in bare[: match.start()]
+        out += [bare[pos : match.start()], "" if echoed else unit]
         pos = end
     return "".join([*out, bare[pos:]])
 
