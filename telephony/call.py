@@ -52,13 +52,13 @@ from voicebot.conversation.script import Script, load_script
 from voicebot.conversation.state import CallState, Direction, Outcome
 from voicebot.masking import mask_phone
 from voicebot.speech.audio import mulaw_encode
-from voicebot.store import Store
+from voicebot.store import DuplicateCall, Store
 from voicebot.summary import TimedLine, build_summary
 from voicebot.voice.driver import CallFigures, call_metrics
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SimulatedLine
 from voicebot.voice.pipeline import CallHooks, VoiceModels, build_pipeline, tuned_profile
-from voicebot.voice.recording import write_recording
+from voicebot.voice.recording import recording_path, write_recording
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,17 @@ class CallSpec:
     direction: Direction
     number: str  # the borrower's: dialled (outbound) or calling (inbound)
     account: Account | None = None  # outbound calls
-    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # ours, never the carrier's
+    carrier_call_id: str = ""  # the carrier's Call-ID / callSid: data, never a path or a key
     transfer: Transfer | None = None
     line_metrics: Callable[[], dict[str, Any]] | None = None
+
+
+def carrier_call_id(raw: object) -> str:
+    """A carrier's call identifier as we keep it: printable, at most 128 characters.
+    It is data for the summary and the logs, never a file name or a key of ours."""
+    text = "".join(c if c.isprintable() else "?" for c in str(raw))
+    return text[:128]
 
 
 def national_number(number: str) -> str:
@@ -99,7 +107,7 @@ def find_account(settings: Settings, account_id: str) -> Account:
     finally:
         store.close()
     if account is None:
-        raise LookupError(f"no account {account_id!r} in {settings.store_path}")
+        raise LookupError(f"no account {account_id!r}")
     return account
 
 
@@ -131,6 +139,8 @@ def store_summary(
     store = store or Store(settings.store_path)
     try:
         store.save_call(summary, phone=phone)
+    except DuplicateCall:  # logged by the store; the first summary stands
+        return
     finally:
         if own:
             store.close()
@@ -159,7 +169,7 @@ class CallRunner:
         self.models = models
         self.script = script or load_script(settings.prompts_dir)
         self.clock = clock or (lambda: datetime.now(UTC).astimezone())
-        self.calls = calls or CallRegistry()
+        self.calls = calls if calls is not None else CallRegistry()  # empty is falsy
 
     def outside_hours(self, account: Account, line_kind: str) -> dict[str, Any] | None:
         """`outside_hours` at this runner's clock."""
@@ -168,9 +178,10 @@ class CallRunner:
     async def run(self, line: SimulatedLine, spec: CallSpec) -> dict[str, Any]:
         """Converse on `line` until the call ends; store and return the summary."""
         started = self.clock()
-        self.calls.add(
-            ActiveCall(spec.call_id, spec.direction.value, spec.line_kind, spec.number, started)
-        )
+        if spec.call_id not in self.calls:  # adapters that cap their calls reserved it
+            self.calls.add(
+                ActiveCall(spec.call_id, spec.direction.value, spec.line_kind, spec.number, started)
+            )
         logger.info(
             "%s: call %s %s %s",
             spec.line_kind,
@@ -275,7 +286,9 @@ class _Call:
         self.runner.calls.set_state(spec.call_id, "ending")
         recording: str | None = None
         try:
-            recording = str(write_recording(line, voice.recordings_dir / f"{spec.call_id}.wav"))
+            recording = str(
+                write_recording(line, recording_path(voice.recordings_dir, spec.call_id))
+            )
         except OSError as error:
             logger.error(
                 "%s: call %s: recording not written: %s", spec.line_kind, spec.call_id, error
@@ -299,6 +312,8 @@ class _Call:
 
     def _metrics(self) -> dict[str, Any]:
         metrics: dict[str, Any] = {"line": self.spec.line_kind}
+        if self.spec.carrier_call_id:
+            metrics["carrier_call_id"] = self.spec.carrier_call_id
         if self.processor is not None:
             metrics.update(call_metrics(self.line, self.processor, self.figures, self.profile))
         else:

@@ -40,6 +40,17 @@ class CallRegistry:
     def add(self, call: ActiveCall) -> None:
         self._calls[call.call_id] = call
 
+    def reserve(self, call: ActiveCall, limit: int) -> bool:
+        """Add `call` if fewer than `limit` calls are live; False (nothing added) if full.
+        Check and add happen in one step, so a burst of calls cannot pass the cap."""
+        if len(self._calls) >= limit:
+            return False
+        self.add(call)
+        return True
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._calls
+
     def set_state(self, call_id: str, state: str) -> None:
         call = self._calls.get(call_id)
         if call is not None:

@@ -78,7 +78,9 @@ def test_invalid_scenario_exits_2_with_one_line_naming_the_field(
     assert str(bad) in lines[0] and field.split(":")[0] in lines[0]
 
 
-def test_missing_scenario_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_scenario_file_is_a_clear_error(
+    store_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["simulate", "no/such/file.yaml"]) == 2
     assert "no/such/file.yaml" in capsys.readouterr().err
 

@@ -4,11 +4,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Sanity bounds: a larger figure in a file is a typo or a unit mix-up, not a debt to call about.
+MAX_OVERDUE_AMOUNT = Decimal("10000000")  # yuan
+MAX_OVERDUE_DAYS = 3650  # ten years
 ACCOUNT_FIELDS = (
     "account_id",
     "name",
@@ -86,50 +89,69 @@ def parse_account(raw: Mapping[str, Any]) -> Account:
 
 
 def normalize_phone(value: str, field: str = "phone") -> str:
-    """Digits only, with a +86/0086 country prefix removed."""
+    """ASCII digits only, with a +86/0086 country prefix removed.
+
+    `\\d` would also take full-width and Arabic-Indic digits, which no dialer can use.
+    """
     digits = re.sub(r"[\s\-()]", "", value)
     digits = re.sub(r"^(\+86|0086)", "", digits)
-    if not re.fullmatch(r"\d{7,15}", digits):
-        raise InvalidField(field, f"not a phone number: {value!r}")
+    if not re.fullmatch(r"[0-9]{7,15}", digits):
+        raise InvalidField(field, f"not a phone number: {shown(value)}")
     return digits
+
+
+def shown(value: object) -> str:
+    """`value` quoted for an error message, cut short: a bad field can be megabytes."""
+    text = repr(str(value))
+    return text if len(text) <= 42 else text[:40] + "…'"
 
 
 def _text(raw: Mapping[str, Any], field: str) -> str:
     value = raw.get(field)
     if value is None or str(value).strip() == "":
         raise InvalidField(field, "missing")
+    if isinstance(value, dict | list):
+        raise InvalidField(field, "expected a single value, not a list or mapping")
     return str(value).strip()
 
 
 def _choice(raw: Mapping[str, Any], field: str, allowed: tuple[str, ...]) -> str:
     value = _text(raw, field).upper()
     if value not in allowed:
-        raise InvalidField(field, f"must be one of {', '.join(allowed)}, got {raw[field]!r}")
+        raise InvalidField(field, f"must be one of {', '.join(allowed)}, got {shown(raw[field])}")
     return value
 
 
 def _id_number(raw: Mapping[str, Any]) -> str:
     value = _text(raw, "id_number").upper()
-    if not re.fullmatch(r"\d{17}[\dX]|\d{15}", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]|[0-9]{15}", value):
         raise InvalidField("id_number", "must be an 18-character or 15-digit ID number")
     return value
 
 
 def _amount(raw: Mapping[str, Any]) -> Decimal:
     text = _text(raw, "overdue_amount").replace(",", "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InvalidField("overdue_amount", f"not a number: {text!r}") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InvalidField("overdue_amount", f"must be a positive amount in yuan, got {text}")
-    return amount.quantize(Decimal("0.01"))
+    # ASCII digits only: Decimal() alone would take "1e30", "nan" and full-width "３２５０".
+    if (
+        not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", text)
+        or not 0 < Decimal(text) <= MAX_OVERDUE_AMOUNT
+    ):
+        raise InvalidField(
+            "overdue_amount",
+            f"must be yuan, more than 0 and at most {MAX_OVERDUE_AMOUNT:,}"
+            f" with at most 2 decimals, got {shown(text)}",
+        )
+    return Decimal(text).quantize(Decimal("0.01"))
 
 
 def _days(raw: Mapping[str, Any]) -> int:
     text = _text(raw, "overdue_days")
-    if not re.fullmatch(r"\d+", text):
-        raise InvalidField("overdue_days", f"must be a whole number of days, got {text!r}")
+    # Compared as a Decimal: int() refuses strings of more than 4,300 digits.
+    if not re.fullmatch(r"[0-9]+", text) or Decimal(text) > MAX_OVERDUE_DAYS:
+        raise InvalidField(
+            "overdue_days",
+            f"must be a whole number of days, 0 to {MAX_OVERDUE_DAYS}, got {shown(text)}",
+        )
     return int(text)
 
 
@@ -141,7 +163,7 @@ def _date(raw: Mapping[str, Any], field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidField(field, f"must be a date YYYY-MM-DD, got {text!r}") from None
+        raise InvalidField(field, f"must be a date YYYY-MM-DD, got {shown(text)}") from None
 
 
 def _timezone(raw: Mapping[str, Any]) -> str:
@@ -149,5 +171,5 @@ def _timezone(raw: Mapping[str, Any]) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidField("timezone", f"unknown time zone {name!r}") from None
+        raise InvalidField("timezone", f"unknown time zone {shown(name)}") from None
     return name

@@ -16,7 +16,7 @@ from voicebot.conversation.script import ScriptError, load_script
 from voicebot.report import print_line, print_summary
 from voicebot.scenario import Scenario, ScenarioError, load_scenario, parse_now
 from voicebot.simulate import simulate_call
-from voicebot.store import Store
+from voicebot.store import Store, StoreError, check_store_path
 
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
 
@@ -26,8 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        # Every command uses the store: an unusable path is refused before any call is placed.
+        check_store_path(settings.store_path)
         return int(args.run(args, settings))
-    except (ConfigError, ScriptError) as error:
+    except (ConfigError, ScriptError, StoreError) as error:
         print(f"voicebot: {error}", file=sys.stderr)
         return 2
 

@@ -46,8 +46,12 @@ def load_scenario(path: Path) -> Scenario:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as error:
         raise ScenarioError(f"{path}: not valid YAML: {_first_line(error)}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping with account and borrower")
     return parse_scenario(raw, path)

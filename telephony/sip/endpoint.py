@@ -18,7 +18,14 @@ from aiosipua.dialog import Dialog, DialogState
 from aiosipua.headers import parse_address
 
 from telephony.sip.line import SipLine
-from telephony.sip.media import MediaError, MediaPlan, RtpPorts, answer_offer, open_rtp
+from telephony.sip.media import (
+    MediaError,
+    MediaPlan,
+    RtpPorts,
+    answer_offer,
+    check_media_host,
+    open_rtp,
+)
 from telephony.sip.outbound import CallFailed, dial
 from telephony.sip.settings import SipSettings
 from telephony.sip.transfer import TransferResult, Transfers, Uac
@@ -70,6 +77,9 @@ class SipEndpoint:
         self._keeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        # Call-IDs holding a slot: taken when an INVITE is let in, before any await, so a
+        # burst cannot answer more than max_calls; given back when the call is over.
+        self._slots: set[str] = set()
 
     @property
     def local_addr(self) -> tuple[str, int]:
@@ -94,6 +104,7 @@ class SipEndpoint:
         self._uas.on_reinvite = self._on_reinvite
         self._uas.on_bye = self._on_bye
         await self._uas.start()
+        self._transport.on_bad_request = self._refuse_bad_request
         if self.settings.public_host:  # Via and Contact name the address peers reach
             advertised = (self.settings.public_host, self.local_addr[1])
             self._uas.advertised_addr = self._uac.advertised_addr = advertised
@@ -157,21 +168,30 @@ class SipEndpoint:
     # --- inbound ---------------------------------------------------------------------
 
     def _on_invite(self, invite: IncomingCall) -> None:
-        self._spawn(self._answer(invite))
-
-    async def _answer(self, invite: IncomingCall) -> None:
         caller = caller_number(invite.invite)
         if self._stopping or self.on_inbound is None:
             invite.reject(480, "Temporarily Unavailable")
-            return
-        if len(self.calls) >= self.settings.max_calls:
+        elif invite.call_id in self._slots:  # a second INVITE reusing a live call's Call-ID
+            logger.warning("sip: INVITE %r refused (400): its Call-ID is in use", invite.call_id)
+            invite.reject(400, "Call-ID In Use")
+        elif len(self._slots | self.calls.keys()) >= self.settings.max_calls:
             invite.reject(486, "Busy Here")
+        else:
+            self._slots.add(invite.call_id)
+            self._spawn(self._answer(invite, caller, self.on_inbound), slot=invite.call_id)
+
+    async def _answer(self, invite: IncomingCall, caller: str, handler: CallHandler) -> None:
+        try:
+            port = await self._ports.take()
+        except Exception as error:  # every RTP port in use
+            logger.warning("sip: call from %s refused (503): %s", mask_text(caller), error)
+            invite.reject(503, "Service Unavailable")
             return
-        port = await self._ports.take()
         try:
             answer, plan = answer_offer(
                 invite.sdp_offer, self.settings.sdp_host, port, list(self.settings.codecs)
             )
+            self._check_media(plan.remote[0], invite.source_addr[0])
         except MediaError as error:
             logger.warning("sip: call from %s refused (488): %s", mask_text(caller), error)
             invite.reject(488, "Not Acceptable Here")
@@ -180,11 +200,31 @@ class SipEndpoint:
         if invite.dialog.state is DialogState.TERMINATED:  # CANCELled while we prepared
             await self._ports.give_back(port)
             return
-        line = await self._open_line(plan, bye=invite.hangup)
+        line = await self._open_line(plan, invite.source_addr[0], bye=invite.hangup)
         invite.accept(answer)
         call = SipCall(invite.call_id, "inbound", caller, line, invite.dialog, invite.source_addr)
-        logger.info("sip: answered %s from %s (%s)", call.call_id, mask_text(caller), plan.codec)
-        await self._run(call, self.on_inbound)
+        logger.info("sip: answered %r from %s (%s)", call.call_id, mask_text(caller), plan.codec)
+        await self._run(call, handler)
+
+    def _check_media(self, address: str, signalling_host: str) -> None:
+        if self.settings.restrict_media:
+            check_media_host(address, signalling_host, self.settings.media_networks)
+
+    def _may_send_to(self, signalling_host: str) -> Callable[[str], bool]:
+        def allowed(address: str) -> bool:
+            try:
+                self._check_media(address, signalling_host)
+            except (MediaError, ValueError):
+                return False
+            return True
+
+        return allowed
+
+    def _refuse_bad_request(self, request: SipRequest, error: Exception) -> None:
+        """A request the endpoint cannot read (a broken SDP body, ...): 400, one log line."""
+        logger.warning("sip: %s %r refused (400): %s", request.method, request.call_id, error)
+        if request.method != "ACK":
+            self._uas._send_error(request, 400, "Bad Request")
 
     def _on_reinvite(self, invite: IncomingCall) -> None:
         """A re-INVITE (hold, resume, media moved, session refresh): the call goes on with
@@ -198,6 +238,7 @@ class SipEndpoint:
             answer, moved = answer_offer(
                 invite.sdp_offer, self.settings.sdp_host, plan.local_port, [plan.payload_type]
             )
+            self._check_media(moved.remote[0], invite.source_addr[0])
         except MediaError as error:
             logger.warning("sip: %s re-INVITE refused (488): %s", invite.call_id, error)
             invite.reject(488, "Not Acceptable Here")
@@ -226,7 +267,14 @@ class SipEndpoint:
         except BaseException:
             await self._ports.give_back(port)
             raise
-        line = await self._open_line(plan, bye=lambda: outgoing.hangup(self._uac))
+        signalling_host = outgoing.remote_addr[0]
+        try:
+            self._check_media(plan.remote[0], signalling_host)
+        except MediaError as error:
+            outgoing.hangup(self._uac)
+            await self._ports.give_back(port)
+            raise CallFailed(488, str(error)) from None
+        line = await self._open_line(plan, signalling_host, bye=lambda: outgoing.hangup(self._uac))
         call = SipCall(
             outgoing.call_id, "outbound", number, line, outgoing.dialog, outgoing.remote_addr
         )
@@ -252,13 +300,15 @@ class SipEndpoint:
 
     # --- shared ----------------------------------------------------------------------
 
-    async def _open_line(self, plan: MediaPlan, bye: Callable[[], Any]) -> SipLine:
+    async def _open_line(
+        self, plan: MediaPlan, signalling_host: str, bye: Callable[[], Any]
+    ) -> SipLine:
         try:
-            rtp = await open_rtp(self._ports.bind_ip, plan)
+            rtp = await open_rtp(self._ports.bind_ip, plan, self._may_send_to(signalling_host))
         except BaseException:
             await self._ports.give_back(plan.local_port)
             raise
-        return SipLine(rtp, plan, on_bot_hang_up=bye)
+        return SipLine(rtp, plan, on_bot_hang_up=bye, rtp_timeout_s=self.settings.rtp_timeout_s)
 
     async def _run(self, call: SipCall, handler: Callable[[SipCall], Awaitable[T]]) -> T:
         self.calls[call.call_id] = call
@@ -273,12 +323,14 @@ class SipEndpoint:
             await self._ports.give_back(call.line.plan.local_port)
             self.calls.pop(call.call_id, None)
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None], slot: str | None = None) -> None:
         async def guarded() -> None:
             try:
                 await coro
             except Exception:  # one call's failure never reaches the endpoint
                 logger.exception("sip: call failed")
+            finally:
+                self._slots.discard(slot or "")
 
         task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)

@@ -34,6 +34,7 @@ class SipLine(SimulatedLine):
         plan: MediaPlan,
         *,
         on_bot_hang_up: Callable[[], None],
+        rtp_timeout_s: float = 20.0,
         bot_buffer_frames: int = 3,
     ) -> None:
         super().__init__(speed=1.0, bot_buffer_frames=bot_buffer_frames)
@@ -43,6 +44,8 @@ class SipLine(SimulatedLine):
         self.dropped_inbound_frames = 0
         self.max_send_gap_s = 0.0  # wall clock between two packets sent: 0.02 is perfect
         self._last_sent: float | None = None
+        self.rtp_timeout_s = rtp_timeout_s
+        self._last_heard = time.monotonic()  # RTP in (audio or digits), or the answer
         self._on_bot_hang_up = on_bot_hang_up
         self._digit_listener: DigitListener | None = None
         rtp.on_audio = self._on_rtp_audio
@@ -53,6 +56,7 @@ class SipLine(SimulatedLine):
     def _on_rtp_audio(self, pcm: bytes, _timestamp: int) -> None:
         if self.closed:
             return
+        self._last_heard = time.monotonic()
         self.send_from_borrower(np.frombuffer(pcm, dtype="<i2"))
         excess = len(self._to_bot) - MAX_INBOUND_FRAMES * FRAME_SAMPLES
         if excess > 0:
@@ -62,6 +66,7 @@ class SipLine(SimulatedLine):
     def _on_rtp_digit(self, digit: str, _duration: int) -> None:
         if self.closed:
             return
+        self._last_heard = time.monotonic()
         self.digits.append(digit)
         if self._digit_listener is not None:
             self._digit_listener(digit)
@@ -74,12 +79,22 @@ class SipLine(SimulatedLine):
 
     async def _tick(self) -> None:
         await super()._tick()
-        if not self.closed:
+        if self.closed:
+            return
+        if time.monotonic() - self._last_heard > self.rtp_timeout_s:
+            logger.warning("sip: no RTP for %.0f s: the call is ended", self.rtp_timeout_s)
+            self.hang_up("line")
+            return
+        try:
             self.rtp.send_audio_pcm_auto(self.bot_frames[-1].astype("<i2").tobytes())
-            sent = time.perf_counter()
-            if self._last_sent is not None:
-                self.max_send_gap_s = max(self.max_send_gap_s, sent - self._last_sent)
-            self._last_sent = sent
+        except (OSError, OverflowError, ValueError) as error:  # nowhere to send: the line broke
+            logger.warning("sip: RTP cannot be sent to %s:%d: %s", *self.plan.remote, error)
+            self.hang_up("line")
+            return
+        sent = time.perf_counter()
+        if self._last_sent is not None:
+            self.max_send_gap_s = max(self.max_send_gap_s, sent - self._last_sent)
+        self._last_sent = sent
 
     # --- ending ----------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ with RFC 4733 telephone-events for DTMF. Receiving goes through aiortp's jitter 
 (reordering, loss concealment); sending is clocked by the line (`telephony.sip.line`).
 """
 
+import ipaddress
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiortp
@@ -54,6 +56,7 @@ def answer_offer(
     remote = offer.rtp_address
     if remote is None:
         raise MediaError("the SDP offer has no audio address")
+    remote = rtp_destination(*remote)
     dtmf_pt = _telephone_event_pt(offer) or DEFAULT_DTMF_PT
     try:
         answer, chosen = negotiate_sdp(
@@ -88,7 +91,31 @@ def plan_from_answer(answer: SdpMessage | None, local_port: int, codecs: list[in
         offered = [c.encoding_name or str(c.payload_type) for c in answer.audio.codecs]
         raise MediaError(f"the answer chose no G.711 codec: {offered}")
     dtmf_pt = _telephone_event_pt(answer) or DEFAULT_DTMF_PT
-    return MediaPlan(local_port, answer.rtp_address, chosen, dtmf_pt)
+    return MediaPlan(local_port, rtp_destination(*answer.rtp_address), chosen, dtmf_pt)
+
+
+def rtp_destination(address: str, port: int) -> tuple[str, int]:
+    """The SDP's audio address as somewhere RTP can go: an IPv4 address (our sockets are
+    IPv4; hostnames are not resolved) and a port RTP can be sent to."""
+    try:
+        ip = ipaddress.IPv4Address(address.strip())
+    except ValueError:
+        raise MediaError(f"audio address {address[:64]!r} is not an IPv4 address") from None
+    if not 0 < port < 65536:
+        raise MediaError(f"audio port {port} is not one RTP can be sent to")
+    if ip.is_multicast or ip.is_unspecified or ip == ipaddress.IPv4Address("255.255.255.255"):
+        raise MediaError(f"audio address {ip} is not a host")
+    return str(ip), port
+
+
+def check_media_host(address: str, signalling_host: str, networks: Sequence[str]) -> None:
+    """Raise MediaError unless RTP may go to `address`: the host the call's signalling came
+    from, or inside one of the configured media networks (`sip.media_networks`). Stops a
+    peer from pointing our media at a third party."""
+    ip = ipaddress.ip_address(address)
+    if address == signalling_host or any(ip in ipaddress.ip_network(n) for n in networks):
+        return
+    raise MediaError(f"media to {address} refused: not the signalling host or a media network")
 
 
 def _telephone_event_pt(sdp: SdpMessage) -> int | None:
@@ -116,9 +143,26 @@ class RtpPorts:
         await self._allocator.release(port)
 
 
-async def open_rtp(bind_ip: str, plan: MediaPlan) -> aiortp.RTPSession:
+class GuardedRtpSession(aiortp.RTPSession):
+    """aiortp's session whose symmetric-RTP latch (following the peer's packets, for NAT)
+    moves our media only to hosts the endpoint's media policy allows."""
+
+    may_send_to: Callable[[str], bool] = staticmethod(lambda _host: True)
+
+    def _latch_rtp_addr(self, addr: tuple[str, int]) -> None:
+        if self.may_send_to(addr[0]):
+            super()._latch_rtp_addr(addr)
+
+    def _latch_rtcp_addr(self, addr: tuple[str, int]) -> None:
+        if self.may_send_to(addr[0]):
+            super()._latch_rtcp_addr(addr)
+
+
+async def open_rtp(
+    bind_ip: str, plan: MediaPlan, may_send_to: Callable[[str], bool]
+) -> GuardedRtpSession:
     """Bind the call's RTP/RTCP sockets and start receiving."""
-    return await aiortp.RTPSession.create(
+    session = await GuardedRtpSession.create(
         local_addr=(bind_ip, plan.local_port),
         remote_addr=plan.remote,
         payload_type=plan.payload_type,
@@ -131,3 +175,6 @@ async def open_rtp(bind_ip: str, plan: MediaPlan) -> aiortp.RTPSession:
         plc=True,
         symmetric_rtp=True,  # send to where the peer's packets come from (NAT)
     )
+    assert isinstance(session, GuardedRtpSession)  # aiortp's factory builds `cls`
+    session.may_send_to = may_send_to
+    return session

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from telephony.call import CallRunner, CallSpec, find_account, outside_hours
+from telephony.call import CallRunner, CallSpec, carrier_call_id, find_account, outside_hours
 from telephony.server import DIALERS, RUNNER, SECTIONS, StartupHook
 from telephony.sip.endpoint import SipCall, SipEndpoint
 from telephony.sip.outbound import CallFailed
@@ -82,7 +82,7 @@ class SipCalls:
             direction=direction,
             number=account.phone if account else call.remote_number,
             account=account,
-            call_id=call.call_id,
+            carrier_call_id=carrier_call_id(call.call_id),
             transfer=transfer if self.endpoint.settings.agent_uri else None,
             line_metrics=lambda: sip_figures(call),
         )

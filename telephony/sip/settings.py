@@ -1,5 +1,6 @@
 """The `[sip]` settings: where the endpoint listens, the PBX or trunk, credentials, transfer."""
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +28,11 @@ class SipSettings:
     agent_uri: str = ""  # REFER target for calls that need a human; empty: no transfer
     answer_timeout_s: float = 45.0  # an outbound call not answered by then is cancelled
     max_calls: int = 50  # INVITEs beyond this many live calls get 486 Busy Here
+    rtp_timeout_s: float = 20.0  # a call from which no RTP arrives this long is ended
+    # RTP goes only to the host the call's signalling came from, or into these networks
+    # (CIDRs: a PBX or trunk whose media servers sit apart from its signalling).
+    restrict_media: bool = True
+    media_networks: tuple[str, ...] = ()
 
     @property
     def sdp_host(self) -> str:
@@ -75,6 +81,11 @@ def sip_settings(section: Mapping, environ: Mapping[str, str]) -> SipSettings:
         agent_uri=str(section.get("agent_uri", d.agent_uri)).strip(),
         answer_timeout_s=float(section.get("answer_timeout_s", d.answer_timeout_s)),
         max_calls=int(section.get("max_calls", d.max_calls)),
+        rtp_timeout_s=float(section.get("rtp_timeout_s", d.rtp_timeout_s)),
+        restrict_media=_bool(section.get("restrict_media", d.restrict_media)),
+        media_networks=tuple(
+            n.strip() for n in str(section.get("media_networks", "")).split(",") if n.strip()
+        ),
     )
     _validate(sip)
     return sip
@@ -90,8 +101,15 @@ def _validate(sip: SipSettings) -> None:
     sip.proxy_addr  # noqa: B018 - validates the proxy's form
     if sip.agent_uri and not sip.agent_uri.startswith(("sip:", "sips:", "tel:")):
         raise ConfigError(f"sip.agent_uri: expected a sip: URI, got {sip.agent_uri!r}")
-    if sip.max_calls < 1 or sip.answer_timeout_s <= 0:
-        raise ConfigError("sip.max_calls and sip.answer_timeout_s: must be positive")
+    if sip.max_calls < 1 or sip.answer_timeout_s <= 0 or sip.rtp_timeout_s <= 0:
+        raise ConfigError(
+            "sip.max_calls, sip.answer_timeout_s and sip.rtp_timeout_s: must be positive"
+        )
+    for network in sip.media_networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError:
+            raise ConfigError(f"sip.media_networks: {network!r} is not a network") from None
 
 
 def _codec(name: str) -> int:

@@ -9,6 +9,7 @@ traceback. This subclass binds with its own protocol, learns the port it was giv
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiosipua.message import SipMessage, SipRequest
@@ -30,8 +31,14 @@ class _Protocol(asyncio.DatagramProtocol):
         logger.warning("sip: UDP error: %s", exc)
 
 
+BadRequestHandler = Callable[[SipRequest, Exception], None]
+
+
 class UdpTransport(UdpSipTransport):
-    """One UDP socket carrying every SIP message of the endpoint."""
+    """One UDP socket carrying every SIP message of the endpoint. A request its handler
+    cannot take (aiosipua raising on a broken SDP body, say) goes to `on_bad_request`."""
+
+    on_bad_request: BadRequestHandler | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -55,8 +62,11 @@ class UdpTransport(UdpSipTransport):
             return
         try:
             self.on_message(message, addr)
-        except Exception:  # a handler bug must not take the socket down with it
-            logger.exception("sip: error handling %s from %s:%d", _kind(message), *addr)
+        except Exception as error:  # a handler bug must not take the socket down with it
+            if isinstance(message, SipRequest) and self.on_bad_request is not None:
+                self.on_bad_request(message, error)
+            else:
+                logger.exception("sip: error handling %s from %s:%d", _kind(message), *addr)
 
 
 def _kind(message: SipMessage) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from telephony.call import find_account, outside_hours
 from telephony.settings import TelephonySettings, TwilioSettings
 from telephony.twilio.rest import TwilioError, TwilioRest
+from telephony.twilio.status import CallStatusLog, ExpectedCall
 from telephony.twilio.twiml import connect_stream
 from voicebot.config import Settings
 
@@ -66,13 +67,15 @@ async def place_call(
     )
     status_callback = f"{telephony.public_url}{STATUS_PATH}?call_id={call_id}"
     resource = await TwilioRest(twilio).create_call(e164(account.phone), twiml, status_callback)
+    call_sid = str(resource.get("sid", ""))
+    log = CallStatusLog(settings.store_path)
+    try:  # the call's media stream is accepted for this account only, once
+        log.expect(ExpectedCall(call_sid, call_id, "outbound", account_id, ""), "queued")
+    finally:
+        log.close()
     return {
         "call_id": call_id,
-        "call_sid": str(resource.get("sid", "")),
+        "call_sid": call_sid,
         "account_id": account_id,
         "status": str(resource.get("status", "")),
     }
-
-
-def _outcome(summary: dict[str, Any]) -> dict[str, Any]:
-    return {"outcome": summary["outcome"]}

@@ -9,6 +9,7 @@
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from telephony.settings import twilio_settings
 from telephony.twilio.keys import TRANSFERS, TWILIO, TWILIO_TASKS
 from telephony.twilio.outbound import STATUS_PATH, STREAM_PATH, place_call, stream_url
 from telephony.twilio.signature import verified_params
-from telephony.twilio.status import CallStatusLog
+from telephony.twilio.status import CallStatusLog, ExpectedCall, parse_duration
 from telephony.twilio.stream import media_stream
 from telephony.twilio.transfer import DIAL_RESULT_PATH
 from telephony.twilio.twiml import connect_stream, hang_up, reject_busy
@@ -66,13 +67,21 @@ async def _verified(request: web.Request) -> dict[str, str]:
 async def answer(request: web.Request) -> web.Response:
     """An inbound call: connect its media stream, the caller's number as a parameter."""
     params = await _verified(request)
-    caller = params.get("From", "")
+    caller, call_sid = params.get("From", ""), params.get("CallSid", "")
+    if not call_sid:
+        raise web.HTTPBadRequest(text="CallSid is required")
     if len(request.app[CALLS]) >= request.app[TELEPHONY].max_calls:
         logger.warning("twilio: call from %s refused: server full", mask_phone(caller))
         return _twiml(reject_busy())
+    log = CallStatusLog(request.app[SETTINGS].store_path)
+    try:  # the stream that follows is accepted for this call only, once
+        expected = ExpectedCall(call_sid, uuid.uuid4().hex, "inbound", "", caller)
+        call_id = log.expect(expected, params.get("CallStatus", "") or "ringing")
+    finally:
+        log.close()
     base = request.app[TELEPHONY].public_url or f"{request.scheme}://{request.host}"
-    logger.info("twilio: inbound %s from %s", params.get("CallSid", ""), mask_phone(caller))
-    return _twiml(connect_stream(stream_url(base), {"direction": "inbound", "number": caller}))
+    logger.info("twilio: inbound %r (call %s) from %s", call_sid, call_id, mask_phone(caller))
+    return _twiml(connect_stream(stream_url(base), {"call_id": call_id}))
 
 
 async def call_status(request: web.Request) -> web.Response:
@@ -81,18 +90,13 @@ async def call_status(request: web.Request) -> web.Response:
     call_sid, status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not call_sid or not status:
         raise web.HTTPBadRequest(text="CallSid and CallStatus are required")
-    duration = params.get("CallDuration", "")
+    duration = parse_duration(params.get("CallDuration", ""))
     log = CallStatusLog(request.app[SETTINGS].store_path)
     try:
-        log.record(
-            call_sid,
-            request.query.get("call_id", ""),
-            status,
-            int(duration) if duration.isdigit() else None,
-        )
+        log.record(call_sid, request.query.get("call_id", ""), status, duration)
     finally:
         log.close()
-    logger.info("twilio: %s is %s", call_sid, status)
+    logger.info("twilio: %r is %r", call_sid, status)
     return web.Response(status=204)
 
 

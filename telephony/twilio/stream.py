@@ -14,12 +14,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from telephony.call import CallSpec
+from telephony.call import CallSpec, carrier_call_id
+from telephony.registry import ActiveCall
 from telephony.server import RUNNER, TELEPHONY
 from telephony.twilio.keys import TRANSFERS, TWILIO, TWILIO_TASKS
 from telephony.twilio.line import StreamError, TwilioLine, parse_message
 from telephony.twilio.rest import TwilioError, TwilioRest
 from telephony.twilio.signature import verified_params
+from telephony.twilio.status import CallStatusLog
 from telephony.twilio.transfer import Transfer
 from voicebot.conversation.state import Direction
 from voicebot.store import Store
@@ -75,9 +77,17 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
 
     line = TwilioLine(ws, start["streamSid"], on_bot_hang_up=hang_up_call)
     try:
-        spec = _spec(app, start, line)
+        spec = _spec(app, call_sid, line)
     except LookupError as error:
-        logger.warning("twilio: stream %s refused: %s", call_sid, error)
+        logger.warning("twilio: stream for %r refused: %s", call_sid, error)
+        await ws.close()
+        return
+    registry, cap = app[RUNNER].calls, app[TELEPHONY].max_calls
+    active = ActiveCall(
+        spec.call_id, spec.direction.value, "twilio", spec.number, app[RUNNER].clock()
+    )
+    if not registry.reserve(active, cap):
+        logger.warning("twilio: stream for %r refused: %d calls in progress", call_sid, cap)
         line.hang_up("bot")
         await ws.close()
         return
@@ -98,23 +108,30 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
         app[TRANSFERS].pop(spec.call_id, None)
 
 
-def _spec(app: web.Application, start: dict[str, Any], line: TwilioLine) -> CallSpec:
-    """Who the call is for, from the stream's parameters (set by our own TwiML)."""
-    params = start.get("customParameters") or {}
-    call_id = str(params.get("call_id") or start.get("callSid") or "") or None
-    if params.get("direction") == "outbound":
-        store = Store(app[RUNNER].settings.store_path)
+def _spec(app: web.Application, call_sid: str, line: TwilioLine) -> CallSpec:
+    """Who the call is for: what the server noted when it answered or created the call
+    (never the stream's own parameters, which anyone holding one signature could set)."""
+    store_path = app[RUNNER].settings.store_path
+    log = CallStatusLog(store_path)
+    try:
+        expected = log.claim_stream(call_sid) if call_sid else None
+    finally:
+        log.close()
+    if expected is None:
+        raise LookupError("not a call this server answered or placed, or streamed already")
+    if expected.direction == "outbound":
+        store = Store(store_path)
         try:
-            account = store.get_account(str(params.get("account_id", "")))
+            account = store.get_account(expected.account_id)
         finally:
             store.close()
         if account is None:
-            raise LookupError(f"outbound stream for unknown account {params.get('account_id')!r}")
+            raise LookupError(f"outbound stream for unknown account {expected.account_id!r}")
         spec = CallSpec("twilio", Direction.OUTBOUND, account.phone, account)
     else:
-        spec = CallSpec("twilio", Direction.INBOUND, str(params.get("number", "")))
-    if call_id:
-        spec.call_id = call_id
+        spec = CallSpec("twilio", Direction.INBOUND, expected.number)
+    spec.call_id = expected.call_id
+    spec.carrier_call_id = carrier_call_id(call_sid)
     spec.line_metrics = line.figures
     return spec
 

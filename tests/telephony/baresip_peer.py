@@ -85,6 +85,7 @@ class Baresip:
             [
                 "poll_method epoll",
                 f"sip_listen 127.0.0.1:{self.port}",
+                "net_interface 127.0.0.1",  # SDP names the host it signals from
                 "call_local_timeout 120",
                 "call_max_calls 4",
                 "audio_player aubridge,nil",  # hears nothing aloud: sndfile records it

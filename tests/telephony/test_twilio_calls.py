@@ -128,14 +128,16 @@ async def _place_all(settings: Settings, models: VoiceModels) -> Results:
             await _transfer(call, speak(TRANSFER), results)
         finally:
             await api.stop()
-    results["summaries"] = {s["call_id"]: s for s in _stored(settings)}
+    results["summaries"] = {  # by our call id and by Twilio's callSid
+        key: s for s in _stored(settings) for key in (s["call_id"], _call_sid(s))
+    }
     return results
 
 
 async def _until_stored(settings: Settings, call_id: str, timeout_s: float = 30) -> dict:
     async with asyncio.timeout(timeout_s):
         while True:
-            found = [s for s in _stored(settings) if s["call_id"] == call_id]
+            found = [s for s in _stored(settings) if call_id in (s["call_id"], _call_sid(s))]
             if found:
                 return found[0]
             await asyncio.sleep(0.1)
@@ -282,6 +284,10 @@ async def _sign_in(session: aiohttp.ClientSession, base: str, username: str) -> 
     return found.group(1)
 
 
+def _call_sid(summary: dict[str, Any]) -> str:
+    return str((summary.get("metrics") or {}).get("carrier_call_id", ""))
+
+
 def _stored(settings: Settings) -> list[dict[str, Any]]:
     store = Store(settings.store_path)
     try:
@@ -297,7 +303,12 @@ def _dialogue(summary: dict[str, Any]) -> str:
 def test_an_inbound_call_found_by_the_caller_number_ends_with_the_stored_promise(
     twilio_calls: Results,
 ) -> None:
-    summary = twilio_calls["summaries"][twilio_calls["inbound"]["call_sid"]]
+    call_sid = twilio_calls["inbound"]["call_sid"]
+    summary = twilio_calls["summaries"][call_sid]
+    # Our own id names the call and its recording; Twilio's callSid is kept as data.
+    assert re.fullmatch("[0-9a-f]{32}", summary["call_id"]) and summary["call_id"] != call_sid
+    assert summary["metrics"]["carrier_call_id"] == call_sid
+    assert Path(summary["recording"]).name == summary["call_id"] + ".wav"
     assert summary["direction"] == "inbound" and summary["account_id"] == "A1001"
     assert summary["identity_verified"], _dialogue(summary)
     assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-12-04"}, _dialogue(summary)

@@ -5,13 +5,14 @@ import io
 import random
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.web.conftest import ESCALATED, NOW, TODAY, sign_in
 from voicebot.cli import main
 from voicebot.config import Settings
 from voicebot.review_store import ReviewStore, match_query, search_terms
-from voicebot.store import Store
+from voicebot.store import DuplicateCall, Store
 from voicebot.web.queries import find_calls, parse_filters
 from voicebot.web.sample_calls import sample_summary
 
@@ -54,7 +55,7 @@ async def test_search_matches_substrings_of_any_length(settings: Settings) -> No
     assert match_query('" OR 1=1 --') == '"or" AND "1"* AND "1"*'
 
 
-async def test_new_and_replaced_calls_become_searchable(settings: Settings) -> None:
+async def test_new_calls_become_searchable_and_are_never_replaced(settings: Settings) -> None:
     review = ReviewStore(settings.store_path)
     store = Store(settings.store_path)
     summary, _ = sample_summary(random.Random(1), 5000, TODAY)
@@ -63,10 +64,11 @@ async def test_new_and_replaced_calls_become_searchable(settings: Settings) -> N
     review.sync_search()
     assert _found(review, "蓝鲸") == [summary["call_id"]]
     summary["transcript"][0]["text"] = "改成了红狐狸"
-    store.save_call(summary)  # INSERT OR REPLACE: a new row
+    with pytest.raises(DuplicateCall):
+        store.save_call(summary)  # a second summary for the same call is refused
     review.sync_search()
-    assert _found(review, "蓝鲸") == []
-    assert _found(review, "红狐狸") == [summary["call_id"]]
+    assert _found(review, "蓝鲸") == [summary["call_id"]]
+    assert _found(review, "红狐狸") == []
     store.close()
     review.close()
 

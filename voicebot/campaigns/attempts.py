@@ -217,10 +217,12 @@ def record(
         result, finished, attempt.timezone, _count_of(state, attempt), policy
     )
     _move(state, attempt, decision)
-    if summary is not None:
-        state.store.save_call(summary, phone=attempt.phone, campaign=attempt.campaign)
-    else:
+    if summary is None:
         db.commit()
+    elif state.store.get_call(summary["call_id"]) is not None:  # the line stored it
+        state.store.tag_campaign(summary["call_id"], attempt.campaign)
+    else:
+        state.store.save_call(summary, phone=attempt.phone, campaign=attempt.campaign)
     return decision
 
 

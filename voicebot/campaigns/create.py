@@ -5,7 +5,6 @@ reported by line and skipped, good rows are stored and join the campaign.
 """
 
 import asyncio
-import csv
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from voicebot.account_import import ImportFileError, ImportReport, import_accounts
+from voicebot.account_import import ImportFileError, import_accounts
 from voicebot.accounts import Account
 from voicebot.campaigns.scheduler import Target
 from voicebot.campaigns.state import CampaignState
@@ -49,19 +48,11 @@ def create_campaign(
     """Import `csv_path` and add its valid accounts to campaign `name` (created if new)."""
     check_name(name)
     imported = import_accounts(csv_path, store)
-    accounts = [store.get_account(account_id) for account_id in _good_ids(csv_path, imported)]
+    accounts = [store.get_account(account_id) for account_id in imported.account_ids]
     targets = [_target(account) for account in accounts if account is not None]
     state = CampaignState(store)
     added = state.create(name, targets, now or datetime.now(UTC))
     return CreateReport(name, added, len(state.account_ids(name)), imported.rejected)
-
-
-def _good_ids(csv_path: Path, imported: ImportReport) -> list[str]:
-    """The account_ids of the rows the import kept (those not rejected, by line)."""
-    rejected = {line for line, _ in imported.rejected}
-    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return [str(row["account_id"]).strip() for row in reader if reader.line_num not in rejected]
 
 
 def _target(account: Account) -> Target:

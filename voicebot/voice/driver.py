@@ -33,7 +33,7 @@ from voicebot.voice.counterpart import ScriptedCounterpart
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SAMPLE_RATE, SimulatedLine
 from voicebot.voice.pipeline import CallHooks, Profile, VoiceModels, build_pipeline, tuned_profile
-from voicebot.voice.recording import measure_line, write_recording
+from voicebot.voice.recording import measure_line, recording_path, write_recording
 
 
 @dataclass
@@ -125,7 +125,7 @@ async def run_audio_call(
     if line.hung_up_by == "borrower":
         conversation.hang_up()
 
-    recording = write_recording(line, voice.recordings_dir / f"{call_id}.wav")
+    recording = write_recording(line, recording_path(voice.recordings_dir, call_id))
     metrics = call_metrics(line, processor, figures, profile)
     return build_summary(
         state,

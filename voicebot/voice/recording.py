@@ -6,6 +6,7 @@ after it; a barge-in stop time is from the borrower's speech onset to the last b
 before the bot went quiet; an output gap is a stretch with no bot audio inside a bot turn.
 """
 
+import re
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,17 @@ from voicebot.voice.line import FRAME_SECONDS, SAMPLE_RATE, SimulatedLine
 
 _SPEECH_RMS = 300.0  # int16 RMS of a 20 ms frame above which the borrower is talking
 _TURN_GAP_MAX_S = 3.0  # a longer quiet stretch is a turn boundary, not an output gap
+
+
+_CALL_ID = re.compile(r"[0-9a-f]{32}")  # our call ids: uuid4().hex, never a carrier's
+
+
+def recording_path(recordings_dir: Path, call_id: str) -> Path:
+    """Where a call's recording goes: built only from our own call id, always inside
+    `recordings_dir` (a carrier's Call-ID or callSid never names a file)."""
+    if not _CALL_ID.fullmatch(call_id):
+        raise ValueError(f"not a call id of ours: {call_id!r}")
+    return recordings_dir / f"{call_id}.wav"
 
 
 def write_recording(line: SimulatedLine, path: Path) -> Path:
