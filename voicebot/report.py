@@ -36,7 +36,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             else "no",
         ),
         ("next action", summary["next_action"]),
-        ("notes", summary["notes"]),
+        ("notes", mask_text(summary["notes"])),
     ]
     print("--- summary ---")
     for label, value in rows:

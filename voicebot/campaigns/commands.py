@@ -10,6 +10,7 @@ from pathlib import Path
 from voicebot.accounts import InvalidField
 from voicebot.campaigns.lines import LINES
 from voicebot.config import Settings
+from voicebot.masking import MaskingFilter
 from voicebot.scenario import parse_now
 
 
@@ -106,6 +107,7 @@ def _log_to(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    handler.addFilter(MaskingFilter())
     for name in ("voicebot.sms", "voicebot.campaigns"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
@@ -121,6 +123,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from voicebot.campaigns.queue import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    console = logging.StreamHandler()
+    console.addFilter(MaskingFilter())
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=[console]
+    )
     run_worker(settings)
     return 0
