@@ -3,6 +3,7 @@
 import argparse
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from voicebot.accounts import InvalidField
 from voicebot.campaigns.commands import add_commands as add_campaign_commands
 from voicebot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from voicebot.conversation.script import ScriptError, load_script
+from voicebot.masking import MaskingFilter
 from voicebot.report import print_line, print_summary
 from voicebot.scenario import Scenario, ScenarioError, load_scenario, parse_now
 from voicebot.simulate import simulate_call
@@ -159,6 +161,11 @@ def _import_accounts(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from telephony.server import run  # the web stack only when serving
 
+    console = logging.StreamHandler()  # the server's log: personal data masked
+    console.addFilter(MaskingFilter())
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=[console]
+    )
     run(settings)
     return 0
 
