@@ -52,7 +52,7 @@ class LineSerializer(TwilioFrameSerializer):
 def parse_message(data: str) -> dict[str, Any]:
     try:
         message = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise StreamError(f"not JSON: {data[:60]!r}") from None
     if not isinstance(message, dict) or not isinstance(message.get("event"), str):
         raise StreamError(f"no event name: {data[:60]!r}")
@@ -103,8 +103,10 @@ class TwilioLine(SimulatedLine):
     async def _media_or_digit(self, data: str) -> None:
         try:
             frame = await self.serializer.deserialize(data)
-        except (binascii.Error, ValueError) as error:
-            raise StreamError(f"unreadable media payload: {error}") from None
+        except (binascii.Error, ValueError, TypeError, AttributeError, KeyError) as error:
+            # pipecat reads the fields as it expects them: `"media": null` is an
+            # AttributeError there, a numeric payload a TypeError
+            raise StreamError(f"unreadable {type(error).__name__}: {error}") from None
         if isinstance(frame, InputAudioRawFrame):
             if len(frame.audio) % 2:
                 raise StreamError("media payload of an odd length")

@@ -147,8 +147,13 @@ async def _read(ws: web.WebSocketResponse, line: TwilioLine) -> None:
                 line.hang_up("transfer" if line.transferring else "borrower")
                 return
     except StreamError as error:
-        logger.warning("twilio: stream %s broken: %s", line.stream_sid, error)
+        logger.warning("twilio: stream %r broken: %s", line.stream_sid, error)
         line.end_reason = f"bad message: {error}"
+        line.hang_up("line")
+        return
+    except Exception:  # whatever else a message does, the call ends and is summarised
+        logger.exception("twilio: stream %r failed", line.stream_sid)
+        line.end_reason = "unreadable message"
         line.hang_up("line")
         return
     line.end_reason = line.end_reason or "websocket closed"

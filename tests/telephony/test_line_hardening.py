@@ -316,6 +316,26 @@ async def test_a_replayed_stream_is_refused_and_its_parameters_name_nothing(twil
     assert len(twilio.runner.specs) == 1 and not first.closed.is_set()
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"event": "media", "media": None},
+        {"event": "media", "media": {"payload": 12345}},
+        {"event": "dtmf", "dtmf": None},
+        "[" * 50_000 + "]" * 50_000,
+    ],
+)
+async def test_a_message_the_line_cannot_read_ends_the_call(twilio, message: Any) -> None:  # type: ignore[no-untyped-def]
+    await twilio.answered("CAbroken")
+    stream = await twilio.stream("CAbroken")
+    async with asyncio.timeout(5):
+        while not twilio.runner.specs:
+            await asyncio.sleep(0.02)  # polling a condition: the call starting
+    await stream.send(message)
+    assert await _closed_by_server(stream)  # the call ended (its slot and summary follow)
+    assert len(twilio.runner.calls) == 0
+
+
 async def test_streams_beyond_max_calls_are_refused_and_active_calls_lists_the_rest(
     twilio,  # type: ignore[no-untyped-def]
 ) -> None:
