@@ -17,6 +17,7 @@ class TelephonySettings:
     # of the request as this server saw it (no proxy in front).
     public_url: str = ""
     max_calls: int = 50  # calls beyond this many are refused (busy)
+    media_timeout_s: float = 20.0  # a stream silent this long (no message at all) is ended
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,14 @@ def telephony_settings(section: Mapping) -> TelephonySettings:
     settings = TelephonySettings(
         public_url=str(section.get("public_url", "")).strip().rstrip("/"),
         max_calls=int(section.get("max_calls", TelephonySettings.max_calls)),
+        media_timeout_s=float(section.get("media_timeout_s", TelephonySettings.media_timeout_s)),
     )
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"telephony.public_url: expected an http(s) URL, got {settings.public_url!r}"
         )
-    if settings.max_calls < 1:
-        raise ConfigError("telephony.max_calls: must be at least 1")
+    if settings.max_calls < 1 or not settings.media_timeout_s > 0:
+        raise ConfigError("telephony.max_calls (>= 1) and media_timeout_s (> 0): out of range")
     return settings
 
 

@@ -11,6 +11,7 @@ call as a broken line; unknown events are counted and ignored (Twilio adds new o
 import binascii
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,7 @@ class TwilioLine(SimulatedLine):
         stream_sid: str,
         *,
         on_bot_hang_up: Callable[[], None],
+        media_timeout_s: float = 20.0,
         bot_buffer_frames: int = 3,
     ) -> None:
         super().__init__(speed=1.0, bot_buffer_frames=bot_buffer_frames)
@@ -83,11 +85,14 @@ class TwilioLine(SimulatedLine):
         self._clear = False
         self._on_bot_hang_up = on_bot_hang_up
         self._digit_listener: DigitListener | None = None
+        self.media_timeout_s = media_timeout_s
+        self._last_heard = time.monotonic()
 
     # --- stream in -------------------------------------------------------------------
 
     async def receive(self, data: str) -> bool:
         """Handle one message from Twilio; False once the stream has ended (`stop`)."""
+        self._last_heard = time.monotonic()
         message = parse_message(data)
         event = message["event"]
         if event == "stop":
@@ -140,6 +145,13 @@ class TwilioLine(SimulatedLine):
     async def _tick(self) -> None:
         await super()._tick()
         if self.closed or self.ws.closed:
+            return
+        if time.monotonic() - self._last_heard > self.media_timeout_s:
+            logger.warning(
+                "twilio: stream %r silent for %.0f s: ended", self.stream_sid, self.media_timeout_s
+            )
+            self.end_reason = "no media"
+            self.hang_up("line")
             return
         if self._clear:
             self._clear = False

@@ -75,7 +75,12 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
         app[TWILIO_TASKS].add(task)
         task.add_done_callback(app[TWILIO_TASKS].discard)
 
-    line = TwilioLine(ws, start["streamSid"], on_bot_hang_up=hang_up_call)
+    line = TwilioLine(
+        ws,
+        start["streamSid"],
+        on_bot_hang_up=hang_up_call,
+        media_timeout_s=app[TELEPHONY].media_timeout_s,
+    )
     try:
         spec = _spec(app, call_sid, line)
     except LookupError as error:

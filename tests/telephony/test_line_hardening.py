@@ -267,7 +267,7 @@ async def twilio(tmp_path: Path):  # type: ignore[no-untyped-def]
         port = int(s.getsockname()[1])
     base = f"http://127.0.0.1:{port}"
     sections = {
-        "telephony": {"public_url": base, "max_calls": "2"},
+        "telephony": {"public_url": base, "max_calls": "2", "media_timeout_s": "1"},
         "twilio": {
             "enabled": "true",
             "account_sid": ACCOUNT_SID,
@@ -333,6 +333,17 @@ async def test_a_message_the_line_cannot_read_ends_the_call(twilio, message: Any
             await asyncio.sleep(0.02)  # polling a condition: the call starting
     await stream.send(message)
     assert await _closed_by_server(stream)  # the call ended (its slot and summary follow)
+    assert len(twilio.runner.calls) == 0
+
+
+async def test_a_stream_that_goes_silent_is_ended_and_frees_its_slot(twilio) -> None:  # type: ignore[no-untyped-def]
+    await twilio.answered("CAquiet")
+    stream = await twilio.stream("CAquiet")
+    async with asyncio.timeout(5):
+        while not twilio.runner.specs:
+            await asyncio.sleep(0.02)  # polling a condition: the call starting
+    stream.pause()  # the socket stays open, no message flows
+    assert await _closed_by_server(stream)
     assert len(twilio.runner.calls) == 0
 
 

@@ -173,6 +173,10 @@ class TwilioStream:
             sent += 1
             await asyncio.sleep(max(0.0, started + sent * 0.02 - loop.time()))
 
+    def pause(self) -> None:
+        """Stop sending media (the socket stays open): a stream gone silent."""
+        self._tasks[1].cancel()  # _pace
+
     async def bot_turn_ended(self, timeout_s: float = 60) -> bool:
         """Until the bot has spoken since our last answer and paused `gap_s`; False if closed."""
         loop = asyncio.get_running_loop()
