@@ -48,9 +48,10 @@ def create_server(
     carriers to run; `runner` (tests) replaces the one loaded at start-up."""
     sections = load_sections() if sections is None else sections
     calls = runner.calls if runner is not None else CallRegistry()
-    app = create_app(settings, clock, routes=_operator_routes())
+    telephony = telephony_settings(sections.get("telephony", {}))
+    app = create_app(settings, clock, routes=_operator_routes(), public_url=telephony.public_url)
     app[SECTIONS] = sections
-    app[TELEPHONY] = telephony_settings(sections.get("telephony", {}))
+    app[TELEPHONY] = telephony
     app[CALLS] = calls
     app[DIALERS] = {}
     hooks = carrier_hooks(app)

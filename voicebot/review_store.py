@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from voicebot.masking import mask_text
+
 ROLES = ("agent", "supervisor")
 MIN_PASSWORD_LENGTH = 8
 
@@ -63,6 +65,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_user_action ON audit_log (username, action, at);
+-- Sign-in attempts not known to have succeeded, by client address, for throttling; a row
+-- is written before the password is checked and removed when it matches.
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    address TEXT NOT NULL,
+    username TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_address ON sign_in_failures (address, at);
 CREATE INDEX IF NOT EXISTS calls_outcome ON calls (outcome, started_at);
 CREATE INDEX IF NOT EXISTS calls_campaign ON calls (campaign, started_at);
 CREATE INDEX IF NOT EXISTS calls_reason ON calls (json_extract(summary_json, '$.reason.category'));
@@ -150,16 +161,23 @@ class ReviewStore:
             raise UserError(f"user {username!r} already exists") from None
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """The user when the password matches; None otherwise (in about the same time)."""
+        """The user when the password matches; None otherwise (in about the same time).
+
+        Blocking (scrypt): the web app calls `credentials()` and checks the hash off its
+        event loop instead."""
+        found = self.credentials(username)
+        if found is None:
+            hash_password(password)  # spend the same time as a real check
+            return None
+        user, stored = found
+        return user if verify_password(password, stored) else None
+
+    def credentials(self, username: str) -> tuple[User, str] | None:
+        """The user and their stored password hash; None for an unknown name."""
         row = self.db.execute(
             "SELECT username, role, password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
-        if row is None:
-            hash_password(password)  # spend the same time as a real check
-            return None
-        if not verify_password(password, row["password_hash"]):
-            return None
-        return User(row["username"], row["role"])
+        return None if row is None else (User(row["username"], row["role"]), row["password_hash"])
 
     # --- sessions -------------------------------------------------------------------
 
@@ -240,10 +258,11 @@ class ReviewStore:
         call_id: str | None = None,
         detail: str = "",
     ) -> None:
+        """Log what a user did; personal numbers in `detail` (a search term) are masked."""
         with self.db:
             self.db.execute(
                 "INSERT INTO audit_log (at, username, action, call_id, detail) VALUES (?,?,?,?,?)",
-                (_iso(now), username, action, call_id, detail),
+                (_iso(now), username, action, call_id, mask_text(detail)),
             )
 
     def audit_entries(self, call_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -255,13 +274,44 @@ class ReviewStore:
         rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
         return [dict(row) for row in rows]
 
-    def recent_failures(self, username: str, since: datetime) -> int:
+    # --- sign-in throttling ----------------------------------------------------------
+
+    def sign_in_failures(self, address: str, username: str, since: datetime) -> tuple[int, int]:
+        """Failed (or unfinished) sign-ins since `since`: from `address` for `username`,
+        and from `address` for any name."""
         row = self.db.execute(
-            "SELECT COUNT(*) FROM audit_log WHERE username = ? AND action = 'login_failed'"
-            " AND at >= ?",
-            (username, _iso(since)),
+            "SELECT COALESCE(SUM(username = ?), 0), COUNT(*) FROM sign_in_failures"
+            " WHERE address = ? AND at >= ?",
+            (username, address, _iso(since)),
         ).fetchone()
-        return int(row[0])
+        return int(row[0]), int(row[1])
+
+    def note_sign_in_attempt(
+        self, address: str, username: str, now: datetime, forget_before: datetime
+    ) -> int:
+        """Count an attempt as failed until `forget_sign_in_attempt` says otherwise, so that
+        parallel attempts are counted before any of them finishes; rows older than
+        `forget_before` are dropped. The new row's id."""
+        with self.db:
+            self.db.execute("DELETE FROM sign_in_failures WHERE at < ?", (_iso(forget_before),))
+            cursor = self.db.execute(
+                "INSERT INTO sign_in_failures (at, address, username) VALUES (?,?,?)",
+                (_iso(now), address, username),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def forget_sign_in_attempt(self, attempt_id: int) -> None:
+        """An attempt that was not a failure (refused before the password was checked)."""
+        with self.db:
+            self.db.execute("DELETE FROM sign_in_failures WHERE id = ?", (attempt_id,))
+
+    def forget_sign_in_failures(self, address: str, username: str) -> None:
+        """A successful sign-in clears its own address and name, nothing else."""
+        with self.db:
+            self.db.execute(
+                "DELETE FROM sign_in_failures WHERE address = ? AND username = ?",
+                (address, username),
+            )
 
     # --- transcript search ----------------------------------------------------------
 

@@ -5,6 +5,7 @@ reported by line and skipped, good rows are stored and join the campaign.
 """
 
 import asyncio
+import json
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -82,9 +83,11 @@ def campaign_routes(settings: Settings) -> list[web.RouteDef]:
         body = await request.read()
         try:
             report = await asyncio.to_thread(_create_from_bytes, settings, name, body)
-        except (CampaignNameError, ImportFileError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        return web.json_response(
+        except CampaignNameError as error:
+            return _json_response({"error": str(error)}, status=400)
+        except ImportFileError as error:
+            return _json_response({"error": f"上传的账户文件无法导入：{error}"}, status=400)
+        return _json_response(
             {
                 "campaign": report.name,
                 "added": report.added,
@@ -97,13 +100,19 @@ def campaign_routes(settings: Settings) -> list[web.RouteDef]:
         name = request.match_info["name"]
         found = await asyncio.to_thread(_progress, settings, name)
         if found is None:
-            return web.json_response({"error": f"no campaign named {name!r}"}, status=404)
-        return web.json_response(found)
+            return _json_response({"error": f"no campaign named {name!r}"}, status=404)
+        return _json_response(found)
 
     return [
         web.post("/api/campaigns/{name}", create),
         web.get("/api/campaigns/{name}", progress),
     ]
+
+
+def _json_response(body: object, status: int = 200) -> web.Response:
+    return web.json_response(
+        body, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+    )
 
 
 def _create_from_bytes(settings: Settings, name: str, body: bytes) -> CreateReport:
@@ -113,6 +122,8 @@ def _create_from_bytes(settings: Settings, name: str, body: bytes) -> CreateRepo
         store = Store(settings.store_path)
         try:
             return create_campaign(name, path, store)
+        except ImportFileError as error:  # named without our temporary file's path
+            raise ImportFileError(str(error).removeprefix(f"{path}: ")) from None
         finally:
             store.close()
 

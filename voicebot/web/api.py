@@ -3,10 +3,12 @@
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
+from voicebot.masking import mask_text
 from voicebot.web import queries
 from voicebot.web.auth import current_user
 from voicebot.web.keys import CLOCK, REVIEW_STORE
@@ -31,9 +33,21 @@ _CSV_COLUMNS = [
 ]
 
 
+def _refused(problems: Sequence[str]) -> web.Response:
+    """400 naming the query parameters that could not be used, in Chinese."""
+    names = "、".join(queries.PARAMETER_NAMES.get(key, key) for key in problems)
+    return web.json_response(
+        {"error": f"无效的查询参数：{names}", "invalid_parameters": list(problems)},
+        status=400,
+        dumps=_dumps,
+    )
+
+
 async def list_calls(request: web.Request) -> web.Response:
     """GET /api/calls: one page of the filtered list, with the same filters as the queue."""
     filters = queries.parse_filters(request.query)
+    if filters.problems:
+        return _refused(filters.problems)
     page = queries.find_calls(db(request), filters, today(request))
     return web.json_response(
         {
@@ -41,7 +55,6 @@ async def list_calls(request: web.Request) -> web.Response:
             "page": page.page,
             "pages": page.pages,
             "page_size": queries.PAGE_SIZE,
-            "ignored_parameters": list(filters.problems),
             "items": [call_row(row) for row in page.rows],
         },
         dumps=_dumps,
@@ -73,16 +86,25 @@ async def call_detail(request: web.Request) -> web.Response:
 
 
 async def overview_json(request: web.Request) -> web.Response:
-    first, last = overview_span(request)
+    first, last, ignored = overview_span(request)
+    if ignored:
+        return _refused(ignored)
     figures = queries.overview(db(request), first, last, today(request))
     return web.json_response(
-        {"from": first.isoformat(), "to": last.isoformat(), **figures}, dumps=_dumps
+        {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            **figures,
+        },
+        dumps=_dumps,
     )
 
 
 async def export_csv(request: web.Request) -> web.Response:
     """GET /export.csv: every call of the filtered list (UTF-8 with BOM, for Excel)."""
     filters = queries.parse_filters(request.query)
+    if filters.problems:
+        return _refused(filters.problems)
     page = queries.find_calls(db(request), filters, today(request), limit=EXPORT_LIMIT)
     out = io.StringIO()
     out.write("\ufeff")
@@ -95,7 +117,8 @@ async def export_csv(request: web.Request) -> web.Response:
         current_user(request).username,
         "export",
         request.app[CLOCK](),
-        detail=f"{page.total} rows; {filters.query_string(page=1)}",
+        # The search term masked before it is URL-encoded, which would hide it from the mask.
+        detail=f"{page.total} rows; {filters.query_string(page=1, q=mask_text(filters.q))}",
     )
     return web.Response(
         body=out.getvalue().encode("utf-8"),

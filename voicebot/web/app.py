@@ -15,8 +15,17 @@ from voicebot.masking import mask_text
 from voicebot.notes import labels
 from voicebot.review_store import ReviewStore
 from voicebot.web import api, auth, views
-from voicebot.web.keys import CLOCK, REVIEW_STORE, SECRET, SETTINGS
+from voicebot.web.errors import error_pages
+from voicebot.web.keys import (
+    CLOCK,
+    PASSWORD_CHECKER,
+    REVIEW_STORE,
+    SECRET,
+    SECURE_COOKIES,
+    SETTINGS,
+)
 from voicebot.web.present import clock_text, local_time, money
+from voicebot.web.signin import PasswordChecker
 
 HERE = Path(__file__).parent
 # Only our own files; no inline script or style, so injected markup cannot run.
@@ -30,16 +39,19 @@ def create_app(
     settings: Settings,
     clock: Callable[[], datetime] | None = None,
     routes: Sequence[web.RouteDef] = (),
+    public_url: str = "",
 ) -> web.Application:
     """The review app over `settings.store_path`; `clock` (UTC) is injectable for tests.
 
     `routes` (the telephony server's) are added first, so `/calls/{call_id}` cannot
-    shadow them.
+    shadow them. `public_url` is where browsers reach the server (`telephony.public_url`);
+    when it is https, cookies are `Secure` even though TLS ends at a proxy in front.
     """
-    app = web.Application(middlewares=[security_headers, auth.auth_middleware])
+    app = web.Application(middlewares=[security_headers, error_pages, auth.auth_middleware])
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(UTC))
     app[SECRET] = (settings.web.secret or secrets.token_hex(32)).encode()
+    app[SECURE_COOKIES] = public_url.lower().startswith("https://")
     app.cleanup_ctx.append(_review_store)
     env = aiohttp_jinja2.setup(
         app,
@@ -91,7 +103,9 @@ def _supervisors_only(handler: auth.Handler) -> auth.Handler:
 async def _review_store(app: web.Application) -> AsyncIterator[None]:
     store = ReviewStore(app[SETTINGS].store_path)
     app[REVIEW_STORE] = store
+    app[PASSWORD_CHECKER] = PasswordChecker()
     yield
+    app[PASSWORD_CHECKER].close()
     store.close()
 
 

@@ -3,7 +3,9 @@
 Sessions live in SQLite (only a hash of the cookie's token) and expire after
 `web.session_minutes` idle. Every unsafe request carries a CSRF token that is an HMAC of
 the session token under the server secret; the sign-in form's token is an HMAC of a
-one-off cookie nonce, so a forged cross-site sign-in is refused too.
+one-off cookie nonce, so a forged cross-site sign-in is refused too. Cookies are `Secure`
+when the server is reached over https (`telephony.public_url`, or TLS here). Throttling
+and the password check are in `signin.py`.
 """
 
 import hashlib
@@ -16,7 +18,16 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from voicebot.review_store import Session, User
-from voicebot.web.keys import CLOCK, REVIEW_STORE, SECRET, SETTINGS
+from voicebot.web import signin
+from voicebot.web.errors import read_form
+from voicebot.web.keys import (
+    CLOCK,
+    PASSWORD_CHECKER,
+    REVIEW_STORE,
+    SECRET,
+    SECURE_COOKIES,
+    SETTINGS,
+)
 
 SESSION_COOKIE = "vb_session"
 LOGIN_COOKIE = "vb_login"
@@ -25,8 +36,7 @@ PUBLIC_PREFIXES = ("/static/",)
 # Carrier webhooks and media streams: no session and no CSRF token; each request is
 # checked against its carrier's signature instead (telephony/).
 CARRIER_PREFIX = "/telephony/"
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+BUSY = "登录请求过多，请稍后再试"
 
 SESSION = web.RequestKey("session", Session)
 LOGIN_NONCE = web.RequestKey("login_nonce", str)
@@ -87,7 +97,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _check_csrf(request: web.Request) -> None:
-    form = await request.post()
+    form = await read_form(request)
     sent = request.headers.get("X-CSRF-Token") or str(form.get("csrf_token", ""))
     if not hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
         raise web.HTTPForbidden(text="CSRF 校验失败，请刷新页面后重试")
@@ -102,7 +112,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login_submit(request: web.Request) -> web.StreamResponse:
     """Check the sign-in form; on success start a session and go to the queue."""
     request[LOGIN_NONCE] = request.cookies.get(LOGIN_COOKIE, "")
-    form = await request.post()
+    form = await read_form(request)
     sent = str(form.get("csrf_token", ""))
     expected = _sign(request, "login:" + request[LOGIN_NONCE])
     if not request[LOGIN_NONCE] or not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -110,18 +120,29 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     store, now = request.app[REVIEW_STORE], request.app[CLOCK]()
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:1024]
-    if store.recent_failures(username, now - FAILURE_WINDOW) >= MAX_FAILURES:
+    address = signin.client_address(request)
+    if signin.throttled(store, address, username, now):
         return _render_login(request, "尝试次数过多，请15分钟后再试", status=429)
-    user = store.authenticate(username, password)
+    checker = request.app[PASSWORD_CHECKER]
+    if checker.busy:  # refused before anything is written: a flood costs little
+        return _render_login(request, BUSY, status=429)
+    # Counted as a failure until the password matches: parallel guesses all count.
+    attempt = store.note_sign_in_attempt(address, username, now, now - signin.FAILURE_WINDOW)
+    try:
+        user = await checker.check(store, username, password)
+    except signin.SignInBusy:
+        store.forget_sign_in_attempt(attempt)
+        return _render_login(request, BUSY, status=429)
     if user is None:
-        store.audit(username, "login_failed", now)
+        store.audit(username, "login_failed", now, detail=f"from {address}")
         return _render_login(request, "用户名或密码错误", status=401)
+    store.forget_sign_in_failures(address, username)
     lifetime = timedelta(minutes=request.app[SETTINGS].web.session_minutes)
     session = store.create_session(user, now, lifetime)
     store.audit(user.username, "login", now)
     response = redirect("/")
     _set_cookie(response, request, SESSION_COOKIE, session.token, lifetime)
-    response.del_cookie(LOGIN_COOKIE, path="/")
+    _del_cookie(response, request, LOGIN_COOKIE)
     return response
 
 
@@ -132,7 +153,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     store.audit(session.user.username, "logout", request.app[CLOCK]())
     del request[SESSION]
     response = redirect("/login")
-    response.del_cookie(SESSION_COOKIE, path="/")
+    _del_cookie(response, request, SESSION_COOKIE)
     return response
 
 
@@ -160,5 +181,14 @@ def _set_cookie(
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=request.secure,
+        secure=_secure(request),
     )
+
+
+def _del_cookie(response: web.StreamResponse, request: web.Request, name: str) -> None:
+    response.del_cookie(name, path="/", httponly=True, samesite="Lax", secure=_secure(request))
+
+
+def _secure(request: web.Request) -> bool:
+    """Whether browsers reach us over https (here, or at the proxy in front)."""
+    return request.secure or request.app[SECURE_COOKIES]

@@ -7,6 +7,7 @@ alike, so no view can forget it.
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from voicebot.masking import mask_id, mask_phone, mask_text
@@ -93,8 +94,11 @@ def masked_account(row: Any | None) -> dict[str, Any] | None:
 
 
 def masked_summary(summary_json: str) -> dict[str, Any]:
-    """The call summary with every free-text field masked again (defence in depth)."""
+    """The call summary with every free-text field masked again (defence in depth), and
+    the recording's URL in place of its file path (no answer names a file)."""
     summary: dict[str, Any] = json.loads(summary_json)
+    if summary.get("recording"):
+        summary["recording"] = f"/calls/{quote(str(summary['call_id']))}/recording"
     for line in summary.get("transcript") or []:
         line["text"] = mask_text(line["text"])
     if summary.get("reason"):

@@ -16,6 +16,18 @@ from voicebot.review_store import REASON_SQL, match_query
 
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 100
+# Dates outside these are typing slips (or probes); dropped like malformed ones, which
+# also keeps date arithmetic far from the ends of the calendar.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+# How a dropped parameter is named to the agent.
+PARAMETER_NAMES = {
+    "outcome": "通话结果",
+    "reason": "未还原因",
+    "from": "开始日期",
+    "to": "结束日期",
+    "page": "页码",
+}
 
 # Lower comes first: high-priority escalations, other escalations, promises due today,
 # broken promises (date passed, nobody has handled the call).
@@ -63,6 +75,11 @@ class Filters:
         }
         return urlencode({k: v for k, v in pairs.items() if v})
 
+    @property
+    def problem_names(self) -> list[str]:
+        """The dropped parameters, as the page names them."""
+        return [PARAMETER_NAMES.get(key, key) for key in self.problems]
+
 
 def parse_filters(params: Mapping[str, str]) -> Filters:
     """Filters from query parameters; a malformed value is dropped and named in `problems`."""
@@ -79,10 +96,13 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     def day(key: str) -> date | None:
         value = params.get(key, "").strip()
         try:
-            return date.fromisoformat(value) if value else None
+            found = date.fromisoformat(value) if value else None
         except ValueError:
+            found = EARLIEST_DAY - timedelta(days=1)
+        if found is not None and not EARLIEST_DAY <= found <= LATEST_DAY:
             problems.append(key)
             return None
+        return found
 
     try:
         page = max(1, min(int(params.get("page", "1") or 1), 100_000))

@@ -1,5 +1,6 @@
 """The review pages: the queue, one call, its follow-up and recording, the overview."""
 
+import json
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from voicebot.config import PROJECT_ROOT
 from voicebot.masking import mask_text
 from voicebot.web import queries
 from voicebot.web.auth import current_user, redirect, require_supervisor
+from voicebot.web.errors import read_form
 from voicebot.web.keys import CLOCK, REVIEW_STORE, SETTINGS
 from voicebot.web.present import (
     AUDIT_ACTIONS,
@@ -40,16 +42,18 @@ def db(request: web.Request) -> sqlite3.Connection:
     return store.db
 
 
-@aiohttp_jinja2.template("queue.html")
-async def queue_page(request: web.Request) -> dict[str, Any]:
+async def queue_page(request: web.Request) -> web.Response:
+    """The queue; a filter value it cannot use is named on the page (and answered 400)."""
     filters = queries.parse_filters(request.query)
     page = queries.find_calls(db(request), filters, today(request))
-    return {
+    context = {
         "filters": filters,
         "page": page,
         "rows": [call_row(row) for row in page.rows],
         "campaigns": queries.campaigns(db(request)),
     }
+    status = 400 if filters.problems else 200
+    return aiohttp_jinja2.render_template("queue.html", request, context, status=status)
 
 
 async def call_page(request: web.Request) -> web.StreamResponse:
@@ -72,10 +76,11 @@ async def add_followup(request: web.Request) -> web.StreamResponse:
     """Record a follow-up: mark handled (leaves the queue), add a note, or reopen."""
     call_id = request.match_info["call_id"]
     _call_row(request, call_id)
-    form = await request.post()
+    form = await read_form(request)
     action = str(form.get("action", ""))
     outcome = str(form.get("outcome", "")) or None
-    note = mask_text(str(form.get("note", "")).strip()[:MAX_NOTE_LENGTH])
+    # Masked before it is cut, so a number at the cut cannot escape the mask half-written.
+    note = mask_text(str(form.get("note", "")).strip())[:MAX_NOTE_LENGTH]
     if action not in FOLLOWUP_ACTIONS or (outcome and outcome not in FOLLOWUP_OUTCOMES):
         raise web.HTTPBadRequest(text="无效的跟进操作")
     if action == "handled" and not outcome:
@@ -89,21 +94,29 @@ async def add_followup(request: web.Request) -> web.StreamResponse:
 
 async def recording(request: web.Request) -> web.StreamResponse:
     """The call's recording, with range requests so the player can seek."""
-    summary = masked_summary(_call_row(request, request.match_info["call_id"])["summary_json"])
-    path = _recording_path(summary.get("recording"))
+    path = _recording_path(_call_row(request, request.match_info["call_id"]))
     if path is None:
         raise web.HTTPNotFound(text="没有录音")
     return web.FileResponse(path)
 
 
-@aiohttp_jinja2.template("overview.html")
-async def overview_page(request: web.Request) -> dict[str, Any]:
-    first, last = overview_span(request)
+async def overview_page(request: web.Request) -> web.Response:
+    """The overview; an unusable date is named on the page (and answered 400)."""
+    first, last, ignored = overview_span(request)
+    context = _overview_context(request, first, last, ignored)
+    status = 400 if ignored else 200
+    return aiohttp_jinja2.render_template("overview.html", request, context, status=status)
+
+
+def _overview_context(
+    request: web.Request, first: date, last: date, ignored: list[str]
+) -> dict[str, Any]:
     figures = queries.overview(db(request), first, last, today(request))
     top = max(figures["promised_amount"], figures["overdue_amount"]) or 1
     return {
         "date_from": first,
         "date_to": last,
+        "ignored": [queries.PARAMETER_NAMES[key] for key in ignored],
         "figures": figures,
         "outcome_bars": bars(figures["by_outcome"], "outcome"),
         "reason_bars": bars(figures["by_reason"], "reason"),
@@ -124,12 +137,15 @@ async def overview_page(request: web.Request) -> dict[str, Any]:
     }
 
 
-def overview_span(request: web.Request) -> tuple[date, date]:
-    """The overview's dates from the query; the last 30 days by default."""
+def overview_span(request: web.Request) -> tuple[date, date, list[str]]:
+    """The overview's dates from the query (the last 30 days by default), and which of
+    `from` and `to` were dropped as unusable."""
     filters = queries.parse_filters(request.query)
     last = filters.date_to or today(request)
     first = filters.date_from or last - timedelta(days=OVERVIEW_DAYS - 1)
-    return (first, last) if first <= last else (last, first)
+    if first > last:
+        first, last = last, first
+    return first, last, [key for key in filters.problems if key in ("from", "to")]
 
 
 def _render_call(request: web.Request, revealed_phone: str | None) -> web.Response:
@@ -145,7 +161,7 @@ def _render_call(request: web.Request, revealed_phone: str | None) -> web.Respon
         "status": store.review_status(call_id),
         "history": store.followups(call_id),
         "audit": [e for e in store.audit_entries(call_id) if e["action"] == "reveal_phone"],
-        "has_recording": _recording_path(summary.get("recording")) is not None,
+        "has_recording": _recording_path(row) is not None,
         "followup_outcomes": FOLLOWUP_OUTCOMES,
         "followup_actions": FOLLOWUP_ACTIONS,
         "audit_actions": AUDIT_ACTIONS,
@@ -177,9 +193,10 @@ def _account_row(request: web.Request, account_id: str | None) -> sqlite3.Row | 
     )
 
 
-def _recording_path(value: str | None) -> Path | None:
+def _recording_path(call: sqlite3.Row) -> Path | None:
     # The path comes from the stored summary, never from the request.
-    if not value:
+    value = json.loads(call["summary_json"]).get("recording")
+    if not value or not isinstance(value, str):
         return None
     path = Path(value)
     path = path if path.is_absolute() else PROJECT_ROOT / path
