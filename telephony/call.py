@@ -54,6 +54,7 @@ from voicebot.masking import mask_phone
 from voicebot.speech.audio import mulaw_encode
 from voicebot.store import DuplicateCall, Store
 from voicebot.summary import TimedLine, build_summary
+from voicebot.understanding.embedding import reader_for
 from voicebot.voice.driver import CallFigures, call_metrics
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SimulatedLine
@@ -219,7 +220,9 @@ class _Call:
         self.failure: str | None = None
         caller = national_number(spec.number) if spec.direction is Direction.INBOUND else None
         settings, script = runner.settings, runner.script
-        self.conversation = Conversation(state, script, settings, store, caller)
+        self.conversation = Conversation(
+            state, script, settings, store, caller, reader_for(settings)
+        )
 
     async def run(self) -> dict[str, Any]:
         try:

@@ -24,7 +24,7 @@ def test_simulate_json_prints_one_valid_summary_and_stores_it(
     out = capsys.readouterr().out
     summary = json.loads(out)  # exactly one JSON object, nothing else
     validate_summary(summary)
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}
+    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27", "confirmed": True}
     assert Store(store_env).get_call(summary["call_id"]) == summary
 
 

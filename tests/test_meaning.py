@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from voicebot.llm.understanding import LLMReading, merge
 from voicebot.understanding.meaning import (
     Intent,
     Meaning,
@@ -11,6 +12,7 @@ from voicebot.understanding.meaning import (
     ReasonCategory,
     Request,
     Sentiment,
+    says_something,
     understand,
 )
 from voicebot.understanding.normalize import normalize
@@ -261,8 +263,9 @@ def test_sentiment(said: str, sentiment: Sentiment) -> None:
         ("骗子", "hostile", True),
         ("滚", "hostile", True),
         ("神经病", "hostile", True),
-        ("我要投诉你们", "hostile", True),
-        ("再打我就报警", "hostile", True),
+        ("我要投诉你们", "hostile", False),  # a complaint, not an insult: see complaint
+        ("再打我就报警", "complaint", True),
+        ("我要投诉你们", "complaint", True),
         ("我有病住院了", "hostile", False),
         ("我被骗了已经报警了", "hostile", False),
         ("我不还", "refuse_to_pay", True),
@@ -274,6 +277,23 @@ def test_sentiment(said: str, sentiment: Sentiment) -> None:
         ("我又不是不还", "refuse_to_pay", False),
         ("如果不还会怎么样", "refuse_to_pay", False),
         ("我也不想还不上啊", "refuse_to_pay", False),
+        ("我不会把身份证号告诉陌生电话", "refuse_verify", True),
+        ("身份证号不能告诉你", "refuse_verify", True),
+        ("凭什么告诉你", "refuse_verify", True),
+        ("我怎么知道你们是不是真的", "refuse_verify", True),
+        ("你们是不是骗子啊", "refuse_verify", True),
+        ("你们是不是骗子啊", "hostile", False),  # caution, not an insult
+        ("我自己打官方客服问", "refuse_verify", True),
+        ("不告诉你", "refuse_verify", True),
+        ("不方便说", "refuse_verify", False),
+        ("是我", "refuse_verify", False),
+        ("一二三四", "refuse_verify", False),
+        ("我被骗了已经报警了", "refuse_verify", False),
+        ("你们再打过来我就打电话投诉", "complaint", True),
+        ("我要投诉你们的催收员", "complaint", True),
+        ("催收态度太差了", "complaint", True),
+        ("我不会投诉的", "complaint", False),
+        ("我忘了", "complaint", False),
     ],
 )
 def test_flags(said: str, flag: str, value: bool) -> None:
@@ -310,12 +330,45 @@ def test_question(said: str, question: Question | None) -> None:
     assert understand(said).question == question
 
 
+def test_a_threat_to_complain_inside_a_stop_calling_request_is_no_callback() -> None:
+    meaning = understand("别再打了，你们再打过来我就打电话投诉")
+    assert meaning.requests == frozenset({Request.STOP_CALLING})
+    assert meaning.complaint and meaning.intent is Intent.COMPLAINT
+    assert understand("等会儿再打过来").requests == frozenset({Request.CALLBACK_LATER})
+
+
+@pytest.mark.parametrize(
+    ("said", "words"),
+    [
+        ("嗯", False),
+        ("嗯嗯那个", False),
+        ("是的是的", False),
+        ("没有", False),
+        ("逾期了会多收钱吗", False),  # a question back, not an answer
+        ("孩子上学花钱多", True),
+        ("对，就是家里事情多", True),
+        ("说来话长", True),
+    ],
+)
+def test_says_something(said: str, words: bool) -> None:
+    assert says_something(said) is words
+
+
+def test_every_reading_names_its_reader() -> None:
+    rules = understand("孩子上学花钱多")
+    assert rules.reader == "rules"
+    assert merge(rules, LLMReading()).reader == "rules"  # the LLM added nothing
+    llm = merge(rules, LLMReading(reason=ReasonCategory.INCOME_DROP))
+    assert (llm.reason, llm.reader) == (ReasonCategory.INCOME_DROP, "llm")
+    assert merge(rules, LLMReading(off_script_question=True)).reader == "llm"
+
+
 def test_several_meanings_in_one_breath() -> None:
     meaning = understand("不是我借的你们是不是搞错了我要投诉")
     assert meaning.no and not meaning.yes
     assert meaning.reason is R.DISPUTE
     assert meaning.intent is Intent.COMPLAINT
-    assert meaning.hostile
+    assert meaning.complaint and not meaning.hostile  # a complaint, not an insult
 
     meaning = understand("是他老婆他出去了你找他什么事")
     assert meaning.third_party and not meaning.yes
@@ -351,7 +404,7 @@ def test_raw_asr_text_is_normalised_first(asr: str, field: str, value: object) -
 def test_meaning_keeps_the_normalised_text_and_is_frozen() -> None:
     meaning = understand("對， 是我 ")
     assert meaning.text == "对是我"
-    assert meaning == Meaning(text="对是我", yes=True)
+    assert meaning == Meaning(text="对是我", yes=True, reader="rules")
     with pytest.raises(dataclasses.FrozenInstanceError):
         meaning.yes = False  # type: ignore[misc]
 

@@ -21,6 +21,13 @@ def test_no_script_line_makes_a_banned_claim() -> None:
     assert {k: v for k, v in offending.items() if v} == {}
 
 
+def test_a_refusal_to_verify_is_offered_the_official_hotline() -> None:
+    script = load_script(SETTINGS.prompts_dir)
+    line = script.render("refuse_verify", {"lender": "安信消费金融", "hotline": "400-820-1234"})
+    assert "客服热线400-820-1234" in line
+    assert not any(word in line for word in ("逾期", "欠款", "金额"))  # unverified listener
+
+
 def test_banned_claim_check_catches_a_threat() -> None:
     script = load_script(SETTINGS.prompts_dir)
     assert script.banned_phrases_in("再不还就起诉您，通知您的家人") == ["起诉", "通知您的家人"]

@@ -9,11 +9,21 @@ import yaml
 
 from voicebot.config import load_settings
 from voicebot.conversation.script import load_script
-from voicebot.scenario import parse_scenario
-from voicebot.simulate import run_text_call
+from voicebot.scenario import Scenario, parse_scenario
+from voicebot.simulate import _CALL_OVER, _TextCall, run_text_call
 from voicebot.summary import validate_summary
 
 CASES = yaml.safe_load((Path(__file__).parent / "scenarios.yaml").read_text(encoding="utf-8"))
+PARAPHRASED = yaml.safe_load(
+    (Path(__file__).parent / "scenarios_paraphrased.yaml").read_text(encoding="utf-8")
+)
+# Paraphrased calls the service still gets wrong (each a self-harm hint that is escalated
+# late or not at all): strict, so a fix shows up as an unexpected pass.
+KNOWN_MISSES = {
+    "self-harm: standing on a rooftop while asked for a plan after job loss",
+    "self-harm: farewell hint at the promise read-back",
+}
+_KNOWN_MISS = pytest.mark.xfail(strict=True, reason="known miss, see the README")
 DEFAULT_NOW = "2026-11-25T10:00:00+08:00"
 DEFAULT_ACCOUNT = {
     "account_id": "A1001",
@@ -43,11 +53,44 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
         raw["caller"] = case["caller"]
     scenario = parse_scenario(raw, Path("tests/scenarios.yaml"))
     assert scenario.now is not None
+    if "after_goodbye" in case:
+        return _run_then_hear(scenario, case["after_goodbye"])
     return run_text_call(scenario, SETTINGS, SCRIPT, scenario.now)
+
+
+def _run_then_hear(scenario: Scenario, late: list[str]) -> dict[str, Any]:
+    """The call as `run_text_call` runs it, then `late` heard while the goodbye plays, as
+    the voice line delivers a greeting's second half (the text simulator stops earlier)."""
+    assert scenario.now is not None
+    call = _TextCall(scenario, SETTINGS, SCRIPT, scenario.now, None)
+    reply = call.conversation.start()
+    while (said := call.next_turn(reply)) != _CALL_OVER:
+        reply = call.conversation.hear(said)
+    for text in late:
+        call.emit("borrower", text)
+        assert call.conversation.hear(text).say == ()
+    summary = call.summary()
+    assert [x["text"] for x in summary["transcript"][-len(late) :]] == late
+    return summary
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_scenario(case: dict[str, Any]) -> None:
+    check_case(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=_KNOWN_MISS) if c["name"] in KNOWN_MISSES else c for c in PARAPHRASED],
+    ids=[c["name"] for c in PARAPHRASED],
+)
+def test_paraphrased_scenario(case: dict[str, Any]) -> None:
+    """Calls written by someone who never saw the lexicons, the examples or the suite
+    above (tests/scenarios_paraphrased.yaml); never edited to make the product pass."""
+    check_case(case)
+
+
+def check_case(case: dict[str, Any]) -> None:
     summary = run_case(case)
     validate_summary(summary)
     expect = case["expect"]
@@ -66,6 +109,7 @@ def test_scenario(case: dict[str, Any]) -> None:
         "next_action": summary["next_action"],
         "account_id": summary["account_id"],
         "transcript_empty": summary["transcript"] == [],
+        "readers": summary["metrics"]["readers"],
     }
     for key, actual in checks.items():
         if key in expect:
@@ -98,6 +142,8 @@ def _check_promise(actual: dict[str, Any] | None, wanted: dict[str, Any] | None)
     assert actual is not None, "no promise to pay was recorded"
     assert Decimal(str(actual["amount"])) == Decimal(str(wanted["amount"]))
     assert actual["date"] == wanted["date"]
+    if "confirmed" in wanted:
+        assert actual["confirmed"] is wanted["confirmed"], f"confirmed: {actual['confirmed']}"
 
 
 def test_suite_covers_every_enum_value_of_the_contract() -> None:

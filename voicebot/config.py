@@ -95,6 +95,14 @@ class CampaignSettings:
 
 
 @dataclass(frozen=True)
+class UnderstandingSettings:
+    """The readers behind the rules: the embedding reader (on unless `reader = "rules"`)."""
+
+    embedding: bool = True
+    cache_dir: Path = PROJECT_ROOT / "var" / "cache" / "understanding"  # example vectors
+
+
+@dataclass(frozen=True)
 class Settings:
     lender: LenderSettings
     rules: RuleSettings
@@ -104,6 +112,12 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     campaigns: CampaignSettings = field(default_factory=CampaignSettings)
+    understanding: UnderstandingSettings = field(default_factory=UnderstandingSettings)
+
+    @property
+    def understanding_examples(self) -> Path:
+        """The embedding reader's labelled examples: reviewed data, like the script."""
+        return self.prompts_dir / "understanding_examples.yaml"
 
 
 def load_settings(
@@ -134,6 +148,7 @@ def load_settings(
             voice=_voice(raw.get("voice", {})),
             llm=_llm(raw.get("llm", {}), environ),
             campaigns=_campaigns(raw.get("campaigns", {})),
+            understanding=_understanding(raw.get("understanding", {})),
         )
     except KeyError as missing:
         raise ConfigError(f"{path}: missing setting {missing}") from None
@@ -205,6 +220,17 @@ def _voice(section: Mapping) -> VoiceSettings:
     if not 0 <= voice.vad_early_stop_secs < voice.vad_stop_secs:
         raise ConfigError("voice.vad_early_stop_secs: must be 0 (off) or below vad_stop_secs")
     return voice
+
+
+def _understanding(section: Mapping) -> UnderstandingSettings:
+    d = UnderstandingSettings()
+    reader = str(section.get("reader", "embedding")).strip()
+    if reader not in ("embedding", "rules"):
+        raise ValueError(f'understanding.reader: "embedding" or "rules", got {reader!r}')
+    return UnderstandingSettings(
+        embedding=reader == "embedding",
+        cache_dir=_project_path(str(section.get("cache_dir", d.cache_dir))),
+    )
 
 
 def _campaigns(section: Mapping) -> CampaignSettings:

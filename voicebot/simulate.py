@@ -15,6 +15,7 @@ from voicebot.conversation.script import Script
 from voicebot.conversation.state import CallState, Direction, Outcome, Reply
 from voicebot.scenario import HANGUP, SILENCE, AudioEntry, Scenario
 from voicebot.summary import TimedLine, build_summary
+from voicebot.understanding.embedding import reader_for
 
 if TYPE_CHECKING:
     from voicebot.llm.driver import LLMMode
@@ -70,7 +71,12 @@ class _TextCall:
         self.on_line = on_line
         self.entries = iter(scenario.borrower)
         self.conversation = Conversation(
-            self.state, script, settings, ScenarioDirectory(scenario.account), scenario.caller
+            self.state,
+            script,
+            settings,
+            ScenarioDirectory(scenario.account),
+            scenario.caller,
+            reader_for(settings),
         )
         self.outside_hours = scenario.direction is Direction.OUTBOUND and not (
             within_calling_window(now, scenario.account.timezone, settings.rules)

@@ -1,6 +1,7 @@
 """The call summary of CONTRACT.md, built from the engine's state and checked by schema."""
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 import jsonschema
 
 from voicebot.conversation import rules
-from voicebot.conversation.state import CallState
+from voicebot.conversation.state import CallState, Promise
 from voicebot.masking import mask_text
 from voicebot.notes import write_notes
 
@@ -60,11 +61,7 @@ def build_summary(
             if state.reason
             else None
         ),
-        "promise_to_pay": (
-            {"amount": _money(state.promise.amount), "date": state.promise.date.isoformat()}
-            if state.promise
-            else None
-        ),
+        "promise_to_pay": _promise(state.promise_to_pay),
         "requests": [r.value for r in state.requests],
         "installment_periods": state.installment_periods,
         "intent": state.intent.value if state.intent else None,
@@ -87,7 +84,7 @@ def build_summary(
             "identity_checked_before_disclosure": not state.disclosed or state.identity_verified,
         },
         "recording": recording,
-        "metrics": metrics or {},
+        "metrics": (metrics or {}) | {"readers": dict(Counter(state.readers))},
     }
     summary["notes"] = write_notes(summary)
     validate_summary(summary)
@@ -103,6 +100,16 @@ def summary_schema() -> dict[str, Any]:
 def validate_summary(summary: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when `summary` breaks the contract."""
     jsonschema.validate(summary, summary_schema(), format_checker=jsonschema.FormatChecker())
+
+
+def _promise(promise: Promise | None) -> dict[str, Any] | None:
+    if promise is None:
+        return None
+    return {
+        "amount": _money(promise.amount),
+        "date": promise.date.isoformat(),
+        "confirmed": promise.confirmed,
+    }
 
 
 def _money(amount: Decimal) -> float:

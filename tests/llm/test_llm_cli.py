@@ -49,7 +49,7 @@ def test_simulate_uses_the_configured_endpoint(
     summary = json.loads(capsys.readouterr().out)
     assert summary["notes"] == "客户配合，已承诺还款。"
     assert summary["metrics"]["llm"]["model"] == "fake-model"
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}
+    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27", "confirmed": True}
 
 
 def test_without_an_endpoint_simulate_is_rules_only(

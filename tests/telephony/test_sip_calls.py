@@ -154,7 +154,11 @@ def test_inbound_call_stores_the_promise_and_the_bot_audio_is_the_disclosure(
     summary = _find(sip_calls, direction="inbound", outcome="right_party_contact")
     assert summary["account_id"] == "A1001"  # found by the caller's number (From:)
     assert summary["identity_verified"]
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-12-04"}, _dialogue(summary)
+    assert summary["promise_to_pay"] == {
+        "amount": 3250.6,
+        "date": "2026-12-04",
+        "confirmed": True,
+    }, _dialogue(summary)
     assert summary["compliance"]["ai_disclosed"] and summary["compliance"]["recording_notice"]
     store = Store(settings.store_path)
     try:
@@ -179,7 +183,7 @@ def test_the_bot_calls_a_baresip_phone_and_the_call_ends_with_a_summary(
     summary = sip_calls["outbound"]["summary"]
     assert summary["direction"] == "outbound"
     assert summary["outcome"] == "right_party_contact", _dialogue(summary)
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}
+    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27", "confirmed": True}
     assert summary["metrics"]["sip"]["codec"] == "PCMU"
     assert summary["metrics"]["sip"]["digits"] == "1234#"  # keyed, heard as the ID digits
 

@@ -311,7 +311,11 @@ def test_an_inbound_call_found_by_the_caller_number_ends_with_the_stored_promise
     assert Path(summary["recording"]).name == summary["call_id"] + ".wav"
     assert summary["direction"] == "inbound" and summary["account_id"] == "A1001"
     assert summary["identity_verified"], _dialogue(summary)
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-12-04"}, _dialogue(summary)
+    assert summary["promise_to_pay"] == {
+        "amount": 3250.6,
+        "date": "2026-12-04",
+        "confirmed": True,
+    }, _dialogue(summary)
     assert summary["outcome"] == "right_party_contact"
     assert summary["metrics"]["line"] == "twilio"
     assert summary["metrics"]["twilio"]["media_messages"] > 100
@@ -335,7 +339,11 @@ def test_an_outbound_call_placed_over_http_dials_through_the_rest_api_and_keys_t
     keyed = next(x for x in summary["transcript"] if x["text"] == "1234")
     asked = next(x for x in summary["transcript"] if "最后四位" in x["text"])
     assert keyed["t"] > asked["t"], _dialogue(summary)  # stamped when keyed
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}, _dialogue(summary)
+    assert summary["promise_to_pay"] == {
+        "amount": 3250.6,
+        "date": "2026-11-27",
+        "confirmed": True,
+    }, _dialogue(summary)
     assert outbound["hang_up"] == {"Status": "completed"}
     assert outbound["status"] == 204
 

@@ -39,7 +39,7 @@ def test_promise_to_pay_is_heard_and_recorded(voice_calls: Calls) -> None:
     assert summary["identity_verified"]
     assert summary["disclosed"] == {"amount": 3250.6, "overdue_days": 15}
     assert summary["reason"]["category"] == "job_loss"
-    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27"}
+    assert summary["promise_to_pay"] == {"amount": 3250.6, "date": "2026-11-27", "confirmed": True}
     metrics = summary["metrics"]
     assert len(metrics["voice_to_voice_s"]) >= 4
     assert metrics["asr_s"] and metrics["tts_s"]

@@ -22,8 +22,17 @@ from voicebot.conversation.state import (
     Reply,
     Step,
 )
-from voicebot.understanding.meaning import Intent, Meaning, Question, Request, understand
+from voicebot.understanding.embedding import EmbeddingReader
+from voicebot.understanding.meaning import (
+    Intent,
+    Meaning,
+    Question,
+    Request,
+    Sentiment,
+    understand,
+)
 from voicebot.understanding.numbers import parse_id_digits, parse_periods
+from voicebot.understanding.reading import merge_reading
 
 # What to ask again when a question was not understood or was interrupted by one of ours.
 _REASK = {
@@ -36,6 +45,17 @@ _REASK = {
     Step.ASK_PLAN: "ask_plan",
     Step.CONFIRM_PROMISE: "confirm_promise",
 }
+# The question each step waits on, as the embedding reader's contexts name it.
+_READER_CONTEXT = {
+    Step.CONFIRM_IDENTITY: "identity",
+    Step.ASK_KNOWS_BORROWER: "identity",
+    Step.VERIFY_ID: "id_digits",
+    Step.ASK_REASON: "reason",
+    Step.ASK_PLAN: "plan",
+    Step.CONFIRM_PROMISE: "readback",
+    Step.ASK_INTENT: "inbound",
+}
+_IDENTITY_STEPS = (Step.CONFIRM_IDENTITY, Step.VERIFY_ID)  # never after verification
 _INTENT_FROM_REQUEST = {
     Request.INSTALLMENT: Intent.INSTALLMENT,
     Request.HUMAN_AGENT: Intent.HUMAN_AGENT,
@@ -64,9 +84,12 @@ class Conversation(PlanSteps):
         settings: Settings,
         directory: AccountDirectory | None = None,
         caller: str | None = None,
+        reader: EmbeddingReader | None = None,
     ) -> None:
+        """`reader`: the embedding reader behind the rules (None: the rules read alone)."""
         super().__init__(state, script, settings)
         self.directory = directory
+        self.reader = reader
         self.candidates: list[Account] = []
         if state.direction is Direction.INBOUND and caller and directory:
             found = directory.by_phone(caller)
@@ -92,12 +115,33 @@ class Conversation(PlanSteps):
         rules' meaning merged with the LLM's validated one); by default the rules decide.
         """
         if self.state.ended:
+            if text and text.strip():
+                self._hear_after_end(text, meaning or understand(text))
             return Reply((), True)
         if not text or not text.strip():
             self._on_silence()
             return self._reply()
-        self._take_turn(text, meaning or understand(text))
+        self._take_turn(text, meaning or self.read(text))
         return self._reply()
+
+    def read(self, text: str) -> Meaning:
+        """What `text` means at this point of the call: the rules' reading, with what they
+        left open filled by the embedding reader (when there is one)."""
+        rules = understand(text)
+        if self.reader is None or not rules.text:
+            return rules
+        context = _READER_CONTEXT.get(self.state.step)
+        reading = self.reader.read(rules.text, context)
+        answered = context is None or not self.needs_help(rules)
+        return merge_reading(rules, reading, answered=answered)
+
+    def _hear_after_end(self, text: str, m: Meaning) -> None:
+        """Words heard while the goodbye plays (the voice line still listens): a greeting
+        split by a pause shows its second half only now, and still says who answered."""
+        self.state.lines.append(Line("borrower", text.strip()))
+        self.state.readers.append(m.reader)
+        if (m.voicemail or m.unreachable) and not self.state.claimed_identity:
+            self.state.outcome = Outcome.VOICEMAIL if m.voicemail else Outcome.UNREACHABLE
 
     def needs_help(self, meaning: Meaning) -> bool:
         """Whether `meaning` would leave the current question unanswered (a rephrase or a
@@ -108,9 +152,9 @@ class Conversation(PlanSteps):
         """
         if self.state.ended or not meaning.text:
             return False
-        shared = (self.script, self.settings, self.directory)
+        shared = (self.script, self.settings, self.directory, self.reader)
         trial = copy.deepcopy(self, {id(obj): obj for obj in shared})
-        return not trial._take_turn(meaning.text, meaning)
+        return not trial._take_turn(meaning.text, meaning) or trial._reason_unplaced
 
     def answer_off_script(self, said: str, answer: str, meaning: Meaning | None = None) -> Reply:
         """A question outside the script: record `said`, speak `answer`, ask again.
@@ -122,6 +166,7 @@ class Conversation(PlanSteps):
         if self.state.ended:
             return Reply((), True)
         self._hear_words(said)
+        self.state.readers.append(meaning.reader if meaning is not None else "rules")
         if meaning is not None:
             self.state.sentiments.add(meaning.sentiment)
         self.state.lines.append(Line("bot", answer))
@@ -140,11 +185,27 @@ class Conversation(PlanSteps):
         self.state.silent_turns = 0
         self.state.lines.append(Line("borrower", text.strip()))
 
+    def _complaint_heard_first(self) -> bool:
+        state = self.state
+        return EscalationReason.COMPLAINT not in state.escalations and state.step not in (
+            Step.ASK_INTENT,  # an inbound complaint is answered by complaint_recorded
+            Step.ENDED,
+        )
+
     def _take_turn(self, text: str, meaning: Meaning) -> bool:
         """Act on one utterance; False when it was not understood at the current step."""
         self._hear_words(text)
+        self._reason_unplaced = False
+        self.state.readers.append(meaning.reader)
         self.state.sentiments.add(meaning.sentiment)
         self._record_requests(meaning)
+        if meaning.complaint or meaning.intent is Intent.COMPLAINT:
+            if self._complaint_heard_first():  # a complaint mid-call is acknowledged once
+                self._say("complaint_noted")
+            self.state.escalate(EscalationReason.COMPLAINT)  # wherever it is said
+        if meaning.vulnerable:  # the embedding reader's suspicion: a human calls back first,
+            self.state.escalate(EscalationReason.VULNERABLE)  # and the call goes on
+            self.state.sentiments.add(Sentiment.DISTRESSED)
         if self._on_call_level_signal(meaning):
             return True
         return self._on_step(meaning)
@@ -154,6 +215,7 @@ class Conversation(PlanSteps):
     def _on_call_level_signal(self, m: Meaning) -> bool:
         state = self.state
         unverified = not state.identity_verified
+        outbound = state.direction is Direction.OUTBOUND
         if (m.voicemail or m.unreachable) and not state.claimed_identity:
             # Nothing is left on a machine: no message could avoid revealing the debt.
             return self._end(Outcome.VOICEMAIL if m.voicemail else Outcome.UNREACHABLE)
@@ -166,14 +228,15 @@ class Conversation(PlanSteps):
             return self._end(Outcome.WRONG_NUMBER, "wrong_number")
         if m.third_party and unverified and state.step is not Step.VERIFY_ID:
             return self._end(Outcome.THIRD_PARTY, "third_party")
+        if m.refuse_verify and state.step in _IDENTITY_STEPS and outbound:
+            # A cautious borrower is told how to check the call is real, not pressed.
+            return self._end(Outcome.VERIFICATION_FAILED, "refuse_verify")
         if Request.HUMAN_AGENT in m.requests and state.step is not Step.ASK_INTENT:
             return self._end(None, "human_agent", "close_followup")
         if state.step is Step.ASK_INTENT:
             return False  # an inbound caller's first words are their purpose, even a complaint
         if m.hostile:
             state.escalate(EscalationReason.HOSTILE)
-            if m.intent is Intent.COMPLAINT:
-                state.escalate(EscalationReason.COMPLAINT)
             if not self._makes_progress(m):
                 return self._end(None, "hostile", "close_followup")
             self._say("hostile")
@@ -247,11 +310,14 @@ class Conversation(PlanSteps):
         self._say(key)
 
     def _on_confirm_identity(self, m: Meaning) -> None:
-        if m.yes and not m.no:
+        if not m.no and parse_id_digits(m.text):
+            # "是我，身份证后四位1234", or just "1234": the digits answer both questions;
+            # digits that do not match are a failed try at the ID step.
             self.state.claimed_identity = True
-            if parse_id_digits(m.text):  # "是我，身份证后四位1234" answers both at once
-                self._on_id_digits(m)
-                return
+            self._goto(Step.VERIFY_ID)
+            self._on_id_digits(m)
+        elif m.yes and not m.no:
+            self.state.claimed_identity = True
             self._say("ask_id")
             self._goto(Step.VERIFY_ID)
         elif m.no:

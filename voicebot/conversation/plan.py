@@ -20,7 +20,7 @@ from voicebot.conversation.state import (
     Step,
 )
 from voicebot.understanding.dates import mentions_vague_time, parse_date, speak_date
-from voicebot.understanding.meaning import Meaning, ReasonCategory, Request
+from voicebot.understanding.meaning import Meaning, ReasonCategory, Request, says_something
 from voicebot.understanding.numbers import (
     mentions_full_amount,
     parse_amount,
@@ -48,11 +48,16 @@ class PlanSteps:
         self._replied_upto = 0
         self._acknowledged_requests: set[Request] = set()
         self._plan_rejections = 0
+        self._last_key = ""  # the script line said last, to know which question is open
+        # Set for a turn whose reason the rules could only record as `other`: an outside
+        # reader (the LLM) may still place it.
+        self._reason_unplaced = False
 
     # --- speaking and moving on -----------------------------------------------------
 
     def _say(self, key: str) -> None:
         self.state.lines.append(Line("bot", self.script.render(key, self._slots())))
+        self._last_key = key
 
     def _goto(self, step: Step) -> None:
         self.state.step = step
@@ -113,14 +118,23 @@ class PlanSteps:
     def _on_reason(self, m: Meaning) -> None:
         if self._on_reason_given(m):
             return
+        # Words the rules cannot place are still the borrower's answer: kept as `other`, so
+        # the agent reads them, and the call moves on rather than asking again.
+        reason = m.reason
+        unplaced = reason is None and self.state.reason is None and says_something(m.text)
+        if unplaced:
+            reason = ReasonCategory.OTHER
+            self.state.reason = Reason(reason, self.state.lines[-1].text)
         took_slots = self._take_plan_slots(m)
+        # Nothing else in the words either: where an outside reader (the LLM) may help.
+        self._reason_unplaced = unplaced and not took_slots and not m.requests
         if self._route_requests(took_slots):
             return
-        if m.reason is not None:
-            self._say(_ACKNOWLEDGE[m.reason])
+        if reason is not None:
+            self._say(_ACKNOWLEDGE[reason])
         if took_slots:  # "我下周五发工资就还" skips the question about the plan
             self._continue_plan()
-        elif m.reason is not None:
+        elif reason is not None:
             self._say("ask_plan")
             self._goto(Step.ASK_PLAN)
 
@@ -153,9 +167,14 @@ class PlanSteps:
         if self._on_reason_given(m):
             return
         state = self.state
+        if self._agrees_to_full_amount(m):
+            state.pending_amount = self._overdue_amount()  # "是全部的…吗？" "对": agreed
+            self._route_requests(plan_follows=True)
+            self._record_promise()
+            return
         took_slots = self._take_plan_slots(m)
         if m.yes and not m.no and state.pending_date and state.pending_amount is None:
-            state.pending_amount = self._overdue_amount()  # "是全部的…吗？" "对"
+            state.pending_amount = self._overdue_amount()
             took_slots = True
         if self._route_requests(took_slots):
             return
@@ -171,14 +190,32 @@ class PlanSteps:
         elif m.reason is not None:
             self._say("ask_plan")
 
+    def _agrees_to_full_amount(self, m: Meaning) -> bool:
+        """A yes (or "全部") to "…那天您能还多少呢？是全部的…吗？" that names no other date
+        or amount: the borrower took the amount the bot proposed."""
+        agreed = m.yes or mentions_full_amount(m.text)
+        if self._last_key != "ask_amount" or not agreed or m.no:
+            return False
+        if self.state.pending_date is None or self.state.pending_amount is not None:
+            return False
+        when, amount = self._date_in(m), self._amount_in(m)
+        return (when is None or when == self.state.pending_date) and (
+            amount is None or amount >= self._overdue_amount()
+        )
+
+    def _record_promise(self) -> None:
+        state = self.state
+        assert state.pending_amount is not None and state.pending_date is not None
+        state.promise = Promise(state.pending_amount, state.pending_date, confirmed=True)
+        self._end(None, "promise_recorded", "close")
+
     def _on_confirm_promise(self, m: Meaning) -> None:
         state = self.state
         if m.yes and not m.no and state.pending_amount and state.pending_date:
-            state.promise = Promise(state.pending_amount, state.pending_date)
-            self._end(None, "promise_recorded", "close")
+            self._record_promise()
         elif self._take_plan_slots(m):  # "不对，是下周五" corrects and is read back again
             self._continue_plan()
-        elif m.no:
+        elif m.no or m.refuse_to_pay:
             self._plan_rejections += 1
             state.pending_amount = state.pending_date = None
             if self._plan_rejections >= 2:

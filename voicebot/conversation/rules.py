@@ -57,7 +57,7 @@ def next_action(state: CallState, outcome: Outcome) -> NextAction:
         return NextAction.VERIFY_PAYMENT
     if reasons:
         return NextAction.HUMAN_FOLLOWUP
-    if state.promise is not None:
+    if state.promise_to_pay is not None:
         return NextAction.AWAIT_PAYMENT
     if outcome is Outcome.WRONG_NUMBER:
         return NextAction.UPDATE_CONTACT

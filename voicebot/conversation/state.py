@@ -78,6 +78,7 @@ class Reason:
 class Promise:
     amount: Decimal
     date: date
+    confirmed: bool = True  # the borrower said yes to the read-back or the amount question
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,21 @@ class CallState:
     within_calling_hours: bool = True
     hung_up: bool = False
     lines: list[Line] = field(default_factory=list)
+    readers: list[str] = field(default_factory=list)  # who read each borrower turn
 
     @property
     def ended(self) -> bool:
         return self.step is Step.ENDED
+
+    @property
+    def promise_to_pay(self) -> Promise | None:
+        """The promise to pay: the confirmed one, else the date and amount the borrower gave
+        before the call ended with the read-back unanswered (unconfirmed)."""
+        if self.promise is not None:
+            return self.promise
+        if self.pending_date is not None and self.pending_amount is not None:
+            return Promise(self.pending_amount, self.pending_date, confirmed=False)
+        return None
 
     @property
     def sentiment(self) -> Sentiment:

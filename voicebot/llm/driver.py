@@ -30,7 +30,7 @@ from voicebot.llm.replies import (
     off_script_sentences,
 )
 from voicebot.llm.understanding import LLMReading, TurnContext, merge, read_with_llm
-from voicebot.understanding.meaning import Meaning, understand
+from voicebot.understanding.meaning import Meaning
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class LLMDriver:
                 yield line
             return
         self.turn += 1
-        rules = understand(text)
+        rules = conversation.read(text)  # the rules, then the embedding reader
         if not conversation.needs_help(rules):
             for line in conversation.hear(text, rules).say:
                 yield line

@@ -148,10 +148,11 @@ def merge(rules: Meaning, reading: LLMReading) -> Meaning:
     What the rules found stands; the LLM adds a reason, requests, an intent, slots, a yes
     or a no the rules missed, and can only raise the sentiment. Who is speaking (third
     party, wrong number, voicemail), self-harm and hostility stay the rules' alone.
+    `reader` becomes "llm" when the LLM added anything.
     """
     answered = rules.yes or rules.no
     sentiment = max(rules.sentiment, reading.sentiment, key=_SEVERITY.index)
-    return dataclasses.replace(
+    merged = dataclasses.replace(
         rules,
         yes=rules.yes or (reading.yes and not answered),
         no=rules.no or (reading.no and not answered),
@@ -162,6 +163,9 @@ def merge(rules: Meaning, reading: LLMReading) -> Meaning:
         amount=rules.amount if rules.amount is not None else reading.amount,
         pay_date=rules.pay_date or reading.pay_date,
     )
+    # The turn is the LLM's when it added anything, an off-script question included.
+    filled = merged != rules or reading.off_script_question
+    return dataclasses.replace(merged, reader="llm") if filled else merged
 
 
 def _amount(value: Any) -> Decimal | None:

@@ -16,15 +16,18 @@ from voicebot.understanding.normalize import normalize
 from voicebot.understanding.vocabulary import (
     ANGRY,
     ANXIOUS,
+    ASKS_BACK,
     BALANCE_INQUIRY,
     COMPLAINT,
     DISTRESSED,
+    FILLER,
     GOODBYE,
     HOSTILE,
     NO_ANYWHERE,
     OTHER_INTENT,
     QUESTIONS,
     REASONS,
+    REFUSE_VERIFY,
     REPAYMENT,
     REQUESTS,
     SELF_HARM,
@@ -35,7 +38,16 @@ from voicebot.understanding.vocabulary import (
     Lexicon,
 )
 
-__all__ = ["Intent", "Meaning", "Question", "ReasonCategory", "Request", "Sentiment", "understand"]
+__all__ = [
+    "Intent",
+    "Meaning",
+    "Question",
+    "ReasonCategory",
+    "Request",
+    "Sentiment",
+    "says_something",
+    "understand",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,9 @@ class Meaning:
     who knows the borrower. wrong_number: someone who does not. voicemail / unreachable: a
     voicemail greeting / a carrier announcement. question: what they asked, first match in
     QUESTIONS order. hostile: insults or threats toward the bot. refuse_to_pay: a refusal.
+    refuse_verify: declines to prove identity to an unknown caller (fears fraud).
+    complaint: a complaint or a threat to complain, wherever it is said. reader: who made
+    this reading: "rules" (here), "embedding" or "llm".
     """
 
     text: str
@@ -68,10 +83,16 @@ class Meaning:
     hostile: bool = False
     refuse_to_pay: bool = False
     goodbye: bool = False  # 再见 / 拜拜 / 先这样: the other party is closing the call
+    # Signs of self-harm or despair only the embedding reader heard: escalated with high
+    # priority while the call goes on (the rules' self_harm ends it with the safety line).
+    vulnerable: bool = False
+    refuse_verify: bool = False
+    complaint: bool = False
     # Slots read by an outside understanding (the LLM mode), already checked against the
     # utterance; the rules leave them None because numbers.py and dates.py read the text.
     amount: Decimal | None = None
     pay_date: date | None = None
+    reader: str = "rules"
 
 
 _K = TypeVar("_K")
@@ -106,10 +127,17 @@ def _first(table: Mapping[_K, Lexicon], text: str) -> _K | None:
     return next((key for key, lexicon in table.items() if lexicon.found(text)), None)
 
 
+def says_something(text: str) -> bool:
+    """Whether `text` holds words of the speaker's own: not just hums, fillers, a bare yes
+    or no, and not a question back."""
+    text = normalize(text)
+    return not FILLER.match(text) and not ASKS_BACK.search(text)
+
+
 def _intent(
-    text: str, reason: ReasonCategory | None, requests: frozenset[Request]
+    text: str, reason: ReasonCategory | None, requests: frozenset[Request], complaint: bool
 ) -> Intent | None:
-    if COMPLAINT.found(text):
+    if complaint:
         return Intent.COMPLAINT
     if reason is ReasonCategory.DISPUTE:
         return Intent.DISPUTE
@@ -151,14 +179,15 @@ def understand(text: str) -> Meaning:
     requests = frozenset(request for request, lexicon in REQUESTS.items() if lexicon.found(text))
     self_harm = SELF_HARM.found(text)
     hostile = HOSTILE.found(text)
+    complaint = COMPLAINT.found(text)
     return Meaning(
         text=text,
         yes=yes,
         no=no,
         reason=reason,
         requests=requests,
-        intent=_intent(text, reason, requests),
-        sentiment=_sentiment(text, self_harm, hostile),
+        intent=_intent(text, reason, requests, complaint),
+        sentiment=_sentiment(text, self_harm, hostile or complaint),  # a complaint is angry
         self_harm=self_harm,
         third_party=third_party,
         wrong_number=wrong_number,
@@ -168,4 +197,6 @@ def understand(text: str) -> Meaning:
         hostile=hostile,
         refuse_to_pay=REASONS[ReasonCategory.REFUSE].found(text),
         goodbye=GOODBYE.search(text) is not None,
+        refuse_verify=not announcement and REFUSE_VERIFY.found(text),
+        complaint=complaint,
     )

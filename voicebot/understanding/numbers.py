@@ -47,7 +47,7 @@ _JIAO_FEN = re.compile(rf"零?(?P<jiao>{_SINGLE_DIGIT})[角毛](?:零?(?P<fen>{_
 _FEN = re.compile(rf"零?(?P<fen>{_SINGLE_DIGIT})分(?!钟)")
 _BARE_JIAO = re.compile(rf"(?P<jiao>{_SINGLE_DIGIT})(?![{_DIGIT_CHARS}十百千万亿])")
 
-_FULL_AMOUNT = re.compile(r"全部|全额|都还|一次性还|还清|结清|付清|还完|全还")
+_FULL_AMOUNT = re.compile(r"全部|全额|[全都][都部给数]?还|一次性还|还清|结清|付清|还完")
 _NEGATION_BEFORE = re.compile(r"(?:不|没|没有|未|无法|不能|不了)$")
 _NEGATION_AFTER = re.compile(r"^.{0,2}?(?:不|没)")
 

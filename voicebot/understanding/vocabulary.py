@@ -143,6 +143,7 @@ REQUESTS: Mapping[Request, Lexicon] = MappingProxyType(
     {
         Request.INSTALLMENT: _lexicon(
             f"分期 分{_NUMBER}(个月|期|次|年) 分批 分次 分开还 分几次 分几个月 "
+            f"(拆|分)(成|开|作)?{_NUMBER}?(个月|期|次|份|笔) "
             "(每个?月|一个月)还一(点|部分)"
         ),
         Request.EXTENSION: _lexicon(
@@ -161,14 +162,15 @@ REQUESTS: Mapping[Request, Lexicon] = MappingProxyType(
         ),
         Request.STOP_CALLING: _lexicon(
             "(别|不要)(再|老|一直)?(给我)?(打|来电|打电话|打过来) 以后(别|不要)(再)?打 "
-            "(别|不要)(再)?(联系|骚扰)我? 停止拨打 拉黑 再打.{0,6}(报警|投诉|告) 删掉我的号码"
+            "(别|不要)(再)?(联系|骚扰)我? 停止拨打 拉黑 再打.{0,8}(报警|投诉|告) 删掉我的号码"
         ),
         Request.CALLBACK_LATER: _lexicon(
             "在忙 正忙 很忙 忙着 忙呢 有点忙 开会 开车 不方便 在上班 上班呢 没有?空 没有?时间 "
             "(晚点|晚一点|晚些|等会儿?|等一会儿?|等下|待会儿?|过会儿?|一会儿?|稍后|回头|改天|明天"
             "|下午|晚上|过两天|过几天)再?(打|联系|说|聊|来电|给我打) "
             "再打过来 再给我打 回电话 回给你 给你回 回拨 我回你",
-            "不方便(告诉|透露|说(?!话))",  # declines to tell, not a bad time
+            # declines to tell, not a bad time; "再打过来我就投诉" threatens, it does not invite
+            "不方便(告诉|透露|说(?!话)) 再(打|给我打)过来(?=.{0,8}(报警|投诉|告))",
         ),
     }
 )
@@ -176,7 +178,8 @@ REQUESTS: Mapping[Request, Lexicon] = MappingProxyType(
 # Intents that are not simply a request or a reason; checked in priority order below.
 COMPLAINT = _lexicon(
     "投诉 骚扰 过分 举报 暴力催收 催收.{0,4}(太|态度) 态度(太|很)?(差|不好|恶劣) 银保监 "
-    "金融监管 12378 315 打爆 通讯录"
+    "金融监管 12378 315 打爆 通讯录 告你们 起诉你们 报警 曝光 (找|上)媒体 网上.{0,4}(发|说|曝) "
+    "消协 消费者协会 12315"
 )
 REPAYMENT = _lexicon(
     "(想|要|准备|打算|马上|现在|今天|这就|可以)就?还(款|钱|清|上|吧|啊|$) 还款账户 还款账号 "
@@ -222,10 +225,28 @@ QUESTIONS: Mapping[Question, Lexicon] = MappingProxyType(
     }
 )
 
+# Wanting to die, a way to do it, or a farewell: said outright, as an idiom or in passing.
+# A false alarm costs an agent's call; a miss can cost a life.
 SELF_HARM = _plain(
-    "不想活 不活了 活着没(有)?意思 活着有什么意思 想死 我(就)?去死 死了算了 一死了之 自杀 "
-    "跳楼 跳河 跳江 喝农药 喝药自杀 安眠药 上吊 割腕 轻生 寻死 结束生命 活不下去 不如死了 "
-    "死给你们?看"
+    # wanting to die, or not to live
+    "不想活 不活了 (不|没)(想|愿意|打算)再?活 "
+    "活(着|下去)?(还)?(没|有什么|还有啥|有啥)(意思|意义|盼头|劲) 活够了 活腻 想死 我就?去死 "
+    "(只能|只好|还不如|不如|干脆|准备|打算)(去)?死 死(了)?(算了|拉倒|就好|也好|干净|省心) "
+    "死了就.{0,6}(不用|解脱|没|清) 一死了之 一了百了 了结(自己|生命|这一切|这条命|了) "
+    "结束(自己|生命|这一切|这条命|一切) (想|就|早点|彻底)解脱 自杀 自尽 轻生 寻死 寻短见 "
+    "活不下去 不如死了 死给你们?看 消失(算了|掉|了) (彻底|永远)消失 (世界|世上).{0,4}消失 "
+    "不在(这个)?世上 "
+    # a way to do it
+    "跳(楼|河|江|海|桥|崖|下去) (楼顶|天台|楼上|桥上|河边|江边).{0,8}(跳|下去|站|坐|走) "
+    "安眠药 农药 老鼠药 敌敌畏 百草枯 (喝|吃|买|攒|存|备)(了|好)?.{0,4}(药片|一瓶药) 喝药 "
+    "上吊 (找|买|准备)(了|好)?(一)?根?绳子 烧炭 割腕 (割|划|拿刀).{0,3}(自己|手腕|胳膊|手) "
+    "卧轨 撞车 "
+    # a farewell, or a life offered for the debt
+    "拖累(家里|家人|孩子|老婆|老公|父母|爸妈|他们|大家|你们) "
+    "(没有我|我不在了|我走了|我死了|我没了).{0,10}(更好|就好|轻松|省心|解脱|不用|就没|干净) "
+    "下辈子(再)?还 (人|我)(都)?没了.{0,6}(债|钱|还) (命|这条命)(赔|抵|还|给)(给)?你们 "
+    "拿命(还|抵|赔) 遗书 交代后事 后事 到那边(去)? 去(那边)?(找|陪)我(爸|妈|爷爷|奶奶|爸爸|妈妈) "
+    "(睡|睡过去|睡着)(了)?(就)?(再也)?(不|别)(要)?醒 永远(不|别)(用|再)?醒"
 )
 DISTRESSED = _plain(
     "崩溃 没法活 怎么活 哭 绝望 走投无路 撑不下去 熬不下去 没(有)?活路 死路一条 逼死 "
@@ -234,8 +255,9 @@ DISTRESSED = _plain(
 HOSTILE = _plain(
     "骗子 诈骗 滚 神经病 有病吧 有病啊 你们?有病 脑子有病 有毛病 傻逼 傻B 傻X SB 煞笔 "
     "王八蛋 混蛋 畜生 垃圾 去死 死全家 操你 你妈(?!妈) 他妈的 (?<!妈)妈的 草泥马 尼玛 "
-    "投诉你们 我要投诉 我投诉 去投诉 告你们 起诉你们 (我|就|要|会|去|马上)报警 举报你们 "
-    "弄死你 找人弄你 打死你 走着瞧 等着瞧"
+    "弄死你 找人弄你 打死你 走着瞧 等着瞧",
+    # asking whether the call is a scam is caution, not an insult (see REFUSE_VERIFY)
+    "(是不是|会不会|不会是|别是|怕是|怕|像是?|以为是|当成)(什么)?(骗子|诈骗) 防诈骗 反诈骗",
 )
 ANGRY = _plain(
     "烦死 烦不烦 好烦 很烦 真烦 别烦我 有完没完 受够了 够了够了 闭嘴 气死 讨厌 天天打 "
@@ -267,6 +289,32 @@ VOICEMAIL = _plain("留言 语音信箱 提示音 嘀声 滴声 哔声 嘟声后
 UNREACHABLE = _plain(
     "已关机 已停机 停机 空号 无法接通 不在服务区 号码不存在 不存在的号码 号码有误 暂停服务 呼叫受限"
 )
+
+# Declining to prove identity to an unknown caller, often for fear of fraud: the bot offers
+# the official hotline instead of asking again. Plain: the negation is the meaning.
+REFUSE_VERIFY = _plain(
+    "不(会|能|想|要|愿意|可能|方便|敢)?(随便)?(把|给|跟|和|向|对)(你们?|陌生人?)?(说|讲)?(我的)?"
+    "(身份证|证件|个人信息|信息|后四位|隐私) "
+    "(身份证|证件|个人信息|后四位|隐私)(号|号码)?(的事)?(我)?(不|没法|不能|不会|不可以|不便|凭什么)"
+    "(告诉|给|说|透露|提供) "
+    "(告诉|给|透露)(你们?)?(一个)?陌生 陌生(电话|人|号码|来电).{0,6}(不说|不告诉|不给|不透露) "
+    "不(想|会|能|愿意)?告诉(你|陌生) (凭什么|为什么|为啥|干嘛|干什么)(要)?(告诉|给|跟)你 "
+    # "凭什么把身份证号告诉你": the words between the question and the verb vary
+    "(凭什么|为什么|为啥|干嘛|干什么)(要)?(把|给)?.{0,8}(告诉|给|报给|说给)(你|你们) "
+    "不(随便)?透露 不便透露 "
+    "怎么(知道|证明|确定)你们?(是|不是|真) (是不是|是|怕是|像是?|别是|不会是|肯定是)(骗子|诈骗) "
+    "骗子吧 诈骗(电话|的吧|吧) 骗人的吧 防诈骗 "
+    "我(自己)?(去|会)?(打|拨)(你们的?)?(官方|客服|热线)"
+)
+
+# Words that carry nothing of their own: hums, fillers and a bare yes or no. An answer made
+# only of these is asked again rather than recorded as the borrower's reason.
+FILLER = re.compile(
+    r"^(喂|啊|哦|噢|呃|额|唉|哎|诶|欸|嗯|恩|那个|这个|就是|然后|呀|吧|呢|嘛|哈|呵|"
+    r"是的|是啊|是|对的|对啊|对|好的|好|行|嗯嗯|没有|没|不是|不对|不|这|那)*$"
+)
+# An utterance that ends as a question asks rather than answers.
+ASKS_BACK = re.compile(r"(吗|么|嘛)$")
 
 # Yes and no. Negation wins: a no anywhere cancels a yes ("不是的", "不对").
 NO_ANYWHERE = _plain(

@@ -29,6 +29,7 @@ from voicebot.scenario import Scenario, load_scenario
 from voicebot.simulate import ScenarioDirectory
 from voicebot.speech.asr import Transcription
 from voicebot.summary import TimedLine, build_summary
+from voicebot.understanding.embedding import reader_for
 from voicebot.voice.counterpart import ScriptedCounterpart
 from voicebot.voice.engine_processor import ConversationProcessor
 from voicebot.voice.line import SAMPLE_RATE, SimulatedLine
@@ -94,7 +95,12 @@ async def run_audio_call(
         return build_summary(state, call_id=call_id, started_at=now, ended_at=now, transcript=[])
 
     conversation = Conversation(
-        state, script, settings, ScenarioDirectory(scenario.account), scenario.caller
+        state,
+        script,
+        settings,
+        ScenarioDirectory(scenario.account),
+        scenario.caller,
+        reader_for(settings),
     )
     line = SimulatedLine(speed=options.line_speed)
     transcript: list[TimedLine] = []
