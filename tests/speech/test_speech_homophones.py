@@ -76,6 +76,8 @@ def test_no_script_line_or_scenario_utterance_is_rewritten(corrector: PhoneticCo
         *(PROJECT_ROOT / "examples").glob("*.yaml"),
         *(PROJECT_ROOT / "prompts").glob("*.yaml"),
     ]:
+        if path.name == "understanding_examples.yaml":
+            continue  # the reader's bank of varied borrower speech; see the README's note
         corpus += _texts(yaml.safe_load(path.read_text()))
     assert len(corpus) > 300
     changed = {
