@@ -17,6 +17,7 @@ import functools
 import hashlib
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,3 +190,10 @@ def _cached_vectors(
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+if __name__ == "__main__":  # `./dev` runs this once at set-up: start-ups then read the cache
+    from voicebot.config import load_settings
+
+    if reader_for(load_settings()) is not None:  # stderr: `simulate --json` owns stdout
+        print("understanding: example vectors cached", file=sys.stderr)
