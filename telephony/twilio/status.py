@@ -55,7 +55,7 @@ class CallStatusLog:
             have = {row[1] for row in self.db.execute("PRAGMA table_info(twilio_calls)")}
             for name, kind in _COLUMNS.items():
                 if name not in have:
-                    self.db.execute(f"ALTER TABLE twilio_calls ADD COLUMN {name} {kind}")
+                    _add_column(self.db, name, kind)
 
     def close(self) -> None:
         self.db.close()
@@ -120,6 +120,14 @@ class CallStatusLog:
             "SELECT status FROM twilio_calls WHERE call_sid = ?", (call_sid,)
         ).fetchone()
         return row[0] if row else None
+
+
+def _add_column(db: sqlite3.Connection, name: str, kind: str) -> None:
+    try:
+        db.execute(f"ALTER TABLE twilio_calls ADD COLUMN {name} {kind}")
+    except sqlite3.OperationalError as error:  # another process added it meanwhile
+        if "duplicate column" not in str(error):
+            raise
 
 
 def parse_duration(value: str) -> int | None:

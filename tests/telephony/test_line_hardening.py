@@ -378,3 +378,23 @@ def test_an_unknown_account_is_named_without_the_store_path(tmp_path: Path) -> N
         find_account(settings, "NOPE")
     assert str(settings.store_path) not in str(missing.value)
     assert "NOPE" in json.dumps(str(missing.value))
+
+
+def test_a_store_from_before_stream_admission_is_upgraded_by_any_process(tmp_path: Path) -> None:
+    import sqlite3
+
+    from telephony.twilio.status import _add_column
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:  # the table as the first release made it
+        old.execute(
+            "CREATE TABLE twilio_calls (call_sid TEXT PRIMARY KEY, call_id TEXT,"
+            " status TEXT NOT NULL, duration_s INTEGER, updated_at TEXT NOT NULL)"
+        )
+        old.execute("INSERT INTO twilio_calls VALUES ('CAold', 'x', 'completed', 5, 'then')")
+    log = CallStatusLog(path)
+    try:
+        assert log.status("CAold") == "completed" and log.claim_stream("CAold") is None
+        _add_column(log.db, "direction", "TEXT")  # a second process racing: no error
+    finally:
+        log.close()
