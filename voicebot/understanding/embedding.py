@@ -123,10 +123,10 @@ class EmbeddingReader:
     def read(self, text: str, context: str | None) -> Reading:
         """Read `text` as an answer to the question `context` names (a key of CONTEXTS;
         None: any label may answer)."""
+        if _NUMERALS.fullmatch(text):  # not embedded at all: the rules read numbers
+            return Reading(None, frozenset(), False, (NONE, 0.0), (NONE, 0.0))
         scores = self.scores(text)
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        if _NUMERALS.fullmatch(text):
-            return Reading(None, frozenset(), False, ranked[0], ranked[1])
         # The rules' lexicon is the primary trigger; this only adds to it.
         self_harm = scores[SELF_HARM] >= max(ranked[0][1] - SELF_HARM_MARGIN, IN_DOMAIN)
         wanted = CONTEXTS[context] if context is not None else ("",)  # None: every label
