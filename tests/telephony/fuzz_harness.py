@@ -34,7 +34,7 @@ from fuzz_sip_gen import SipFuzzer
 from fuzz_stream_client import StreamFigures, send_streams
 from fuzz_stream_gen import StreamFuzzer
 from live_env import live_settings
-from twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi
+from twilio_peer import FakeTwilioApi, twilio_section
 
 from telephony.server import create_server
 from telephony.sip.endpoint import SipEndpoint
@@ -187,13 +187,7 @@ def server_sections(base: str, api_url: str, rtp_first: int) -> dict[str, dict[s
     """`voicebot serve`'s settings for the run: both carriers, small caps, short timeouts."""
     return {
         "telephony": {"public_url": base, "max_calls": TWILIO_CAP},
-        "twilio": {
-            "enabled": "true",
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "api_base": api_url,
-            "from_number": "+861012345",
-        },
+        "twilio": twilio_section(api_url),
         "sip": {
             "enabled": "true",
             "host": "127.0.0.1",

@@ -2,6 +2,7 @@
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from voicebot.accounts import parse_account
 from voicebot.config import Settings, WebSettings, load_settings
@@ -12,6 +13,15 @@ ACCOUNT = {
     "id_number": "110101199003071234", "product": "个人消费贷款", "overdue_amount": 3250.60,
     "overdue_days": 15, "due_date": "2026-11-10",
 }  # fmt: skip
+
+
+def stored_summaries(settings: Settings) -> list[dict[str, Any]]:
+    """Every call summary in the settings' store."""
+    store = Store(settings.store_path)
+    try:
+        return list(store.calls())
+    finally:
+        store.close()
 
 
 def live_settings(tmp: Path) -> Settings:

@@ -4,16 +4,16 @@ a line, passes the call cap or replaces a stored call."""
 import asyncio
 import json
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from baresip_peer import free_port
 from conftest import sip_settings
-from live_env import live_settings
+from live_env import live_settings, stored_summaries
 from test_sip_signalling import RawSip, request
-from twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi, TwilioStream, signed
+from twilio_peer import ACCOUNT_SID, FakeTwilioApi, TwilioStream, signed, twilio_section
 
 from telephony.call import CallRunner, CallSpec, find_account
 from telephony.server import create_server
@@ -21,7 +21,6 @@ from telephony.sip.endpoint import SipCall, SipEndpoint
 from telephony.sip.service import SipCalls
 from telephony.twilio.status import CallStatusLog
 from voicebot.config import Settings
-from voicebot.store import Store
 from voicebot.voice.line import SimulatedLine
 from voicebot.voice.pipeline import VoiceModels
 
@@ -49,12 +48,6 @@ async def final_replies(peer: RawSip, count: int, timeout_s: float = 10) -> list
             if line.startswith("SIP/2.0 ") and not line.startswith("SIP/2.0 1"):
                 finals.append(line)
     return finals
-
-
-def unused_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- SIP: the endpoint -----------------------------------------------------------------
@@ -115,7 +108,7 @@ async def test_a_burst_of_invites_answers_no_more_than_max_calls(endpoint_with) 
 
     endpoint = await endpoint_with(handler, max_calls=2)
     transport, peer = await raw_peer()
-    media = unused_udp_port()
+    media = free_port()
     try:
         for n in range(8):  # all sent before the endpoint can answer any
             transport.sendto(
@@ -139,7 +132,7 @@ async def test_a_call_whose_media_never_flows_ends_and_frees_its_slot(endpoint_w
 
     endpoint = await endpoint_with(handler, max_calls=1, rtp_timeout_s=0.5)
     transport, peer = await raw_peer()
-    media = unused_udp_port()  # nothing is ever sent from here: no RTP flows
+    media = free_port()  # nothing is ever sent from here: no RTP flows
     try:
         transport.sendto(
             request("INVITE", peer.port, "silent-1", sdp(port=media)), endpoint.local_addr
@@ -182,7 +175,7 @@ async def test_a_hostile_call_id_names_no_file_and_the_call_is_stored_once(
     SipCalls(CallRunner(settings, models), endpoint)
     await endpoint.start()
     transport, peer = await raw_peer()
-    media = unused_udp_port()
+    media = free_port()
     try:
         for n, call_id in enumerate([*hostile, hostile[-1]]):  # the last one sent twice
             raw = request("INVITE", peer.port, f"h{n}", sdp(port=media)).replace(
@@ -190,12 +183,12 @@ async def test_a_hostile_call_id_names_no_file_and_the_call_is_stored_once(
             )
             transport.sendto(raw, endpoint.local_addr)
         async with asyncio.timeout(60):
-            while len(_stored(settings)) < len(hostile) or endpoint.calls:
+            while len(stored_summaries(settings)) < len(hostile) or endpoint.calls:
                 await asyncio.sleep(0.1)  # polling a condition: the calls ending on no RTP
     finally:
         transport.close()
         await endpoint.stop()
-    summaries = _stored(settings)
+    summaries = stored_summaries(settings)
     assert len(summaries) == len(hostile)
     assert not target.exists()
     carrier_ids = sorted(s["metrics"]["carrier_call_id"] for s in summaries)
@@ -205,14 +198,6 @@ async def test_a_hostile_call_id_names_no_file_and_the_call_is_stored_once(
         recording = Path(summary["recording"])
         assert recording.parent == settings.voice.recordings_dir and recording.exists()
         assert summary["metrics"]["hung_up_by"] == "line"
-
-
-def _stored(settings: Settings) -> list[dict[str, Any]]:
-    store = Store(settings.store_path)
-    try:
-        return list(store.calls())
-    finally:
-        store.close()
 
 
 # --- Twilio ------------------------------------------------------------------------------
@@ -262,19 +247,11 @@ class Twilio:
 async def twilio(tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = live_settings(tmp_path)
     api = await FakeTwilioApi().start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     sections = {
         "telephony": {"public_url": base, "max_calls": "2", "media_timeout_s": "1"},
-        "twilio": {
-            "enabled": "true",
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "api_base": api.url,
-            "from_number": "+861012345",
-        },
+        "twilio": twilio_section(api.url),
     }
     runner = HoldingRunner(settings)
     app = create_server(settings, sections=sections, runner=runner)

@@ -16,6 +16,7 @@ import pytest
 from baresip_peer import Baresip
 from borrower import ListeningBorrower, answer_files, speaking
 from conftest import needs_baresip, sip_settings
+from live_env import stored_summaries
 
 from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
@@ -117,23 +118,15 @@ async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Resu
         )
         results["agent_events"] = list(agent.events)
         async with asyncio.timeout(30):  # each call's summary, then its release
-            while endpoint.calls or len(stored(settings)) < 4:
+            while endpoint.calls or len(stored_summaries(settings)) < 4:
                 await asyncio.sleep(0.1)
         results["after"] = len(endpoint.calls)
-        results["summaries"] = stored(settings)
+        results["summaries"] = stored_summaries(settings)
     finally:
         await endpoint.stop()
         for peer in phones:
             await peer.stop()
     return results
-
-
-def stored(settings: Settings) -> list[dict[str, Any]]:
-    store = Store(settings.store_path)
-    try:
-        return list(store.calls())
-    finally:
-        store.close()
 
 
 def _find(results: Results, **match: Any) -> dict[str, Any]:

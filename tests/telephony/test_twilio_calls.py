@@ -11,7 +11,6 @@ serve), then a complaint that is transferred to an agent.
 import asyncio
 import json
 import re
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,21 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from live_env import live_settings
+from baresip_peer import free_port
+from live_env import live_settings, stored_summaries
 from twilio_peer import (
     ACCOUNT_SID,
-    AUTH_TOKEN,
     FakeTwilioApi,
     TwilioStream,
     signed,
     stream_parameters,
+    twilio_section,
 )
 
 from telephony.call import CallRunner
 from telephony.server import create_server
 from voicebot.config import Settings
 from voicebot.review_store import ReviewStore
-from voicebot.store import Store
 from voicebot.voice.pipeline import VoiceModels
 
 CALLER = "+8613800138000"
@@ -62,12 +61,6 @@ def twilio_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Voic
 @pytest.fixture(scope="module")
 def twilio_calls(twilio_env: tuple[Settings, VoiceModels]) -> Results:
     return asyncio.run(_place_all(*twilio_env))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Call:
@@ -100,18 +93,11 @@ async def _place_all(settings: Settings, models: VoiceModels) -> Results:
         ]
 
     api = await FakeTwilioApi().start()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     sections = {
         "telephony": {"public_url": base},
-        "twilio": {
-            "enabled": "true",
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "api_base": api.url,
-            "from_number": "+861012345",
-            "agent_number": AGENT,
-        },
+        "twilio": twilio_section(api.url, agent_number=AGENT),
     }
     runner = CallRunner(settings, models, clock=lambda: NOW)
     app = create_server(settings, sections=sections, runner=runner, clock=lambda: NOW)
@@ -129,7 +115,7 @@ async def _place_all(settings: Settings, models: VoiceModels) -> Results:
         finally:
             await api.stop()
     results["summaries"] = {  # by our call id and by Twilio's callSid
-        key: s for s in _stored(settings) for key in (s["call_id"], _call_sid(s))
+        key: s for s in stored_summaries(settings) for key in (s["call_id"], _call_sid(s))
     }
     return results
 
@@ -137,7 +123,9 @@ async def _place_all(settings: Settings, models: VoiceModels) -> Results:
 async def _until_stored(settings: Settings, call_id: str, timeout_s: float = 30) -> dict:
     async with asyncio.timeout(timeout_s):
         while True:
-            found = [s for s in _stored(settings) if call_id in (s["call_id"], _call_sid(s))]
+            found = [
+                s for s in stored_summaries(settings) if call_id in (s["call_id"], _call_sid(s))
+            ]
             if found:
                 return found[0]
             await asyncio.sleep(0.1)
@@ -170,7 +158,7 @@ async def _broken_calls(call: Call, results: Results, settings: Settings) -> Non
 
 
 async def _forgeries(call: Call, results: Results, settings: Settings) -> None:
-    before = len(_stored(settings))
+    before = len(stored_summaries(settings))
     params = {"CallSid": "CAforged", "From": CALLER}
     statuses = [
         (
@@ -195,7 +183,7 @@ async def _forgeries(call: Call, results: Results, settings: Settings) -> None:
     results["forged"] = {
         "statuses": statuses,
         "active": results["runner"].calls.active(),
-        "new_summaries": len(_stored(settings)) - before,
+        "new_summaries": len(stored_summaries(settings)) - before,
         "created": call.api.created.qsize(),
     }
 
@@ -286,14 +274,6 @@ async def _sign_in(session: aiohttp.ClientSession, base: str, username: str) -> 
 
 def _call_sid(summary: dict[str, Any]) -> str:
     return str((summary.get("metrics") or {}).get("carrier_call_id", ""))
-
-
-def _stored(settings: Settings) -> list[dict[str, Any]]:
-    store = Store(settings.store_path)
-    try:
-        return list(store.calls())
-    finally:
-        store.close()
 
 
 def _dialogue(summary: dict[str, Any]) -> str:

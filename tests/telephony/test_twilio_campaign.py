@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from live_env import ACCOUNT, live_settings
-from twilio_peer import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioApi, stream_parameters
+from twilio_peer import FakeTwilioApi, stream_parameters, twilio_section
 
 from telephony.twilio.campaign import TwilioCampaignLine
 from telephony.twilio.status import CallStatusLog
@@ -29,13 +29,7 @@ NIGHT = datetime.fromisoformat("2026-11-25T22:30:00+08:00")
 def sections(api_url: str) -> dict[str, Any]:
     return {
         "telephony": {"public_url": "https://bot.example.com"},
-        "twilio": {
-            "enabled": "true",
-            "account_sid": ACCOUNT_SID,
-            "auth_token": AUTH_TOKEN,
-            "api_base": api_url,
-            "from_number": "+861012345",
-        },
+        "twilio": twilio_section(api_url),
     }
 
 

@@ -31,6 +31,18 @@ FRAME = 160  # 20 ms of 8 kHz mu-law
 SILENCE = mulaw_encode(np.zeros(FRAME, dtype=np.int16))
 
 
+def twilio_section(api_url: str, **extra: str) -> dict[str, str]:
+    """The `[twilio]` settings of a server that talks to the fake REST API at `api_url`."""
+    return {
+        "enabled": "true",
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "api_base": api_url,
+        "from_number": "+861012345",
+        **extra,
+    }
+
+
 def signed(url: str, params: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     return {HEADER: signature(AUTH_TOKEN, url, list(params))}
 
