@@ -100,6 +100,9 @@ def test_agent_finds_plays_and_handles_an_escalated_call(live_server: str, brows
     Select(driver.find_element(By.ID, "f-reason")).select_by_visible_text("疾病")
     driver.find_element(By.ID, "f-q").send_keys("住院")
     driver.find_element(By.ID, "f-submit").click()
+    # The row is on the unfiltered queue too: wait for the filtered page, or the row found
+    # may belong to the page being replaced (a stale element).
+    wait.until(until.url_contains("q="))
     row = wait.until(
         until.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-call-id="{ESCALATED}"]'))
     )
