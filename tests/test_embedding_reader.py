@@ -16,9 +16,10 @@ from voicebot.conversation.engine import Conversation
 from voicebot.conversation.script import load_script
 from voicebot.conversation.state import CallState, Direction, Step
 from voicebot.scenario import parse_now
-from voicebot.understanding.categories import ReasonCategory
-from voicebot.understanding.embedding import EmbeddingReader, reader_for
+from voicebot.understanding.categories import ReasonCategory, Sentiment
+from voicebot.understanding.embedding import NONE, EmbeddingReader, Reading, reader_for
 from voicebot.understanding.meaning import understand
+from voicebot.understanding.ngrams import NgramIndex
 from voicebot.understanding.reading import merge_reading
 
 SETTINGS = load_settings(environ={})
@@ -42,6 +43,32 @@ def test_what_the_rules_found_stands(reader: EmbeddingReader) -> None:
     rules = understand("我忘了")
     merged = merge_reading(rules, reader.read("我忘了", "reason"))
     assert merged.reason is ReasonCategory.FORGOT and merged.reader == "rules"
+
+
+def test_a_complaint_said_instead_of_a_reason_is_heard_but_is_no_reason(
+    reader: EmbeddingReader,
+) -> None:
+    reading = reader.read("你们这么催我要去监管部门告你们", "reason")
+    assert reading.label is None and "complaint" in reading.flags
+
+
+@pytest.mark.parametrize("said", ["明天还两千", "后天还一千五", "下周五全部还清"])
+def test_a_plain_plan_answer_raises_no_self_harm_alarm(reader: EmbeddingReader, said: str) -> None:
+    assert not reader.read(said, "plan").self_harm  # 还 is in "下辈子再还" too
+
+
+def test_distress_only_the_reader_heard_escalates_and_leaves_the_call_to_go_on() -> None:
+    said = understand("心里难受得要命 一点盼头都没了")
+    heard = Reading(None, frozenset({"sentiment:distressed"}), False, (NONE, 1.0), (NONE, 0.9))
+    merged = merge_reading(said, heard)
+    assert merged.vulnerable and merged.sentiment is not Sentiment.DISTRESSED  # the rules' call
+
+
+def test_character_ngrams_find_the_example_sharing_most_words() -> None:
+    index = NgramIndex(["我失业了 在找工作", "我想死", "工资拖着不发"])
+    similarities = index.similarities("工资一直拖着")
+    assert similarities.argmax() == 2 and similarities[1] == 0.0
+    assert not index.similarities("").any() and not index.similarities("嗬嗬").any()
 
 
 def test_digits_and_questions_without_a_context_get_no_label(reader: EmbeddingReader) -> None:

@@ -300,6 +300,37 @@ def test_flags(said: str, flag: str, value: bool) -> None:
     assert getattr(understand(said), flag) is value
 
 
+# Self-harm said without the telling words, one sentence per meaning family of the lexicon;
+# each family also has a look-alike that must stay quiet (a false alarm ends the call).
+@pytest.mark.parametrize(
+    ("said", "self_harm"),
+    [
+        ("活下去也没啥意义", True),  # life not worth going on with
+        ("活着好累啊", True),
+        ("我活着就是浪费粮食", True),
+        ("不想再睁开眼了", True),
+        ("我想离开这个世界", True),
+        ("我就是家里的累赘", True),  # a burden
+        ("我现在坐在顶楼边上", True),  # somewhere high
+        ("我刚吃了一整瓶药", True),  # a way to do it
+        ("绳子就在我手边", True),
+        ("我要去找我死去的奶奶", True),  # joining the dead
+        ("帮我跟我儿子说声再见", True),  # a farewell
+        ("以后再也没有我这个人了", True),
+        ("我的东西都送人了", True),
+        ("该交代的都交代完了", True),
+        ("这条命我也不要了", True),
+        ("干活干得好累", False),
+        ("不要命地加班", False),
+        ("我在楼顶晒被子", False),
+        ("我吃了药好多了", False),
+        ("帮我跟我儿子说一声", False),
+    ],
+)
+def test_self_harm_in_other_words(said: str, self_harm: bool) -> None:
+    assert understand(said).self_harm is self_harm
+
+
 @pytest.mark.parametrize(
     ("said", "question"),
     [

@@ -26,6 +26,9 @@ def llm_settings(fake_llm: FakeOpenAIServer) -> Settings:
             "VOICEBOT_LLM__MODEL": "fake-model",
             "VOICEBOT_LLM__BUDGET_S": "1.2",
             "VOICEBOT_LLM_API_KEY": "sk-test",
+            # What the LLM does when consulted; the embedding reader, which decides before
+            # it, is measured on its own (scripts/bench_understanding.py) and on live calls.
+            "VOICEBOT_UNDERSTANDING__READER": "rules",
         }
     )
 

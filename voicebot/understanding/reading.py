@@ -1,7 +1,8 @@
 """The embedding reader's labels as a `Meaning`, and a `Meaning` as labels.
 
 The reader only fills what the rules left open (the rules keep their authority) and can
-only raise the sentiment; self-harm is the one trigger it adds whatever the rules found.
+only raise the sentiment; self-harm and distress are the triggers it adds whatever the
+rules found (escalated as `vulnerable`; the call goes on).
 """
 
 import dataclasses
@@ -34,11 +35,14 @@ def merge_reading(rules: Meaning, reading: Reading, answered: bool = False) -> M
         changes["requests"] = rules.requests | {Request(value)}
     elif kind == "intent" and rules.intent is None:
         changes["intent"] = Intent(value)
-    if "complaint" in reading.flags and not rules.complaint:
-        changes["complaint"] = True
+    complaint = "complaint" in reading.flags or label == "intent:complaint"
+    if complaint and not rules.complaint:
+        changes["complaint"] = True  # a complaint is one wherever it is heard
     sentiments = [Sentiment(f.partition(":")[2]) for f in reading.flags if f.startswith("sent")]
-    if reading.self_harm and not rules.self_harm:
-        changes["vulnerable"] = True  # escalated; only the rules end a call on it
+    # Self-harm, or distress (which always escalates, DOMAIN.md), heard by the reader alone:
+    # escalated with high priority while the call goes on; only the rules end a call on it.
+    if (reading.self_harm or Sentiment.DISTRESSED in sentiments) and not rules.self_harm:
+        changes["vulnerable"] = True
     sentiments = [s for s in sentiments if s is not Sentiment.DISTRESSED]  # the rules' call
     raised = max([rules.sentiment, *sentiments], key=_SEVERITY.index)
     if raised is not rules.sentiment:
