@@ -108,12 +108,14 @@ def bench_worker(folder: Path, count: int) -> None:
 
 
 def _embedded_rate(state: CampaignState, db_path: Path, personas: Path, count: int) -> None:
+    from voicebot.campaigns.lines import CampaignLines
     from voicebot.campaigns.runner import run_embedded
 
     settings = settings_for(db_path, sms_provider="none")
+    line = CampaignLines().open("simulated", settings, personas)
     began = time.perf_counter()
     options = RunOptions("rate", START, START + timedelta(minutes=1))
-    run_embedded(settings, options, "simulated", personas)
+    run_embedded(settings, options, line, "simulated", personas)
     _print_rate(count, time.perf_counter() - began, "the in-process runner (no redis-server)")
 
 

@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from voicebot.config import PROJECT_ROOT, load_settings
+from voicebot.notes import PACKAGED_PROMPTS_DIR, labels
 from voicebot.review_store import ReviewStore
 from voicebot.store import Store
 from voicebot.web.app import create_app
@@ -73,7 +74,7 @@ def time_queries(path: Path) -> None:
     review = ReviewStore(path)
     print(f"\nqueries alone (median of {RUNS}):")
     for name, params in CASES.items():
-        filters = parse_filters(params)
+        filters = parse_filters(params, labels(PACKAGED_PROMPTS_DIR))
         times, found = [], 0
         for _ in range(RUNS):
             started = time.perf_counter()

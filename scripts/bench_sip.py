@@ -30,14 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
 from telephony.sip.service import SipCalls
 from telephony.sip.settings import SipSettings
 from voicebot.accounts import parse_account
+from voicebot.calls import CallSessions
 from voicebot.config import load_settings
+from voicebot.simulate import quiet_pipecat_logs
 from voicebot.store import Store
-from voicebot.voice.driver import quiet_pipecat_logs
 from voicebot.voice.pipeline import VoiceModels
 
 ACCOUNT = {
@@ -114,7 +114,7 @@ async def bench(calls: int) -> None:
     answers.mkdir()
     write_answers(models, answers)
     sip = SipSettings(port=0, rtp_port_min=30000, rtp_port_max=30999, max_calls=calls + 5)
-    endpoint = SipCalls(CallRunner(settings, models), SipEndpoint(sip)).endpoint
+    endpoint = SipCalls(CallSessions(settings, models), SipEndpoint(sip)).endpoint
     await endpoint.start()
     host, port = endpoint.local_addr
     target = f"sip:voicebot@{host}:{port}"

@@ -10,6 +10,9 @@
    decoding on 16 kHz audio, language zh, VAD stop 0.8 s, no TTS cache), alternating
    with ours in batches; our latency as a ratio to it.
 4. Throughput: simultaneous calls until one has an output gap over 100 ms.
+5. With `--asr remote`: the CER clips through a local fake OpenAI-compatible ASR server
+   and through Whisper here, alternating; the latency remote ASR adds, as a ratio, and a
+   stalled server's fallback time (scripts/bench_remote_asr.py).
 """
 
 import argparse
@@ -31,10 +34,10 @@ import yaml
 from voicebot.config import Settings, load_settings
 from voicebot.conversation.script import load_script
 from voicebot.scenario import Scenario, parse_scenario
+from voicebot.simulate import CallOptions, quiet_pipecat_logs, run_audio_call
 from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO
 from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, phone_line
 from voicebot.speech.offline_tts import OfflineVoice
-from voicebot.voice.driver import CallOptions, quiet_pipecat_logs, run_audio_call
 from voicebot.voice.pipeline import Profile, VoiceModels, stock_profile, tuned_profile
 
 ACCOUNT = {
@@ -227,6 +230,15 @@ def cer_report(models: VoiceModels, settings: Settings, noises: list[float], dra
           f"{_cer(unseen)}")  # fmt: skip
 
 
+def remote_asr_report(models: VoiceModels, settings: Settings, delay_s: float | None) -> None:
+    """The CER utterances (no noise) through the remote path vs the offline decode."""
+    from bench_remote_asr import Clip, measure  # scripts/, beside this file
+
+    voice, rng = OfflineVoice(settings.voice.cache_dir), np.random.default_rng(7)
+    clips = [Clip(*_speak(voice, text, 0.0, rng), text, hint) for text, hint in UTTERANCES]
+    asyncio.run(measure(models, clips, delay_s=delay_s))
+
+
 async def throughput(settings: Settings, models: VoiceModels, levels: list[int]) -> int:
     """The most simultaneous calls with no output gap over 100 ms (real-time pace)."""
     sustained = 0
@@ -252,6 +264,19 @@ def main() -> int:
     parser.add_argument("--noise", default="0,0.01", help="line noise levels (RMS) for CER")
     parser.add_argument("--draws", type=int, default=3, help="noise draws per noisy CER clip")
     parser.add_argument("--skip", default="", help="comma list of: latency,cer,baseline,load")
+    parser.add_argument(
+        "--asr",
+        choices=("offline", "remote"),
+        default="offline",
+        help="remote: also measure ASR through a local fake server",
+    )
+    parser.add_argument(
+        "--remote-delay",
+        type=float,
+        default=None,
+        help="the fake answers the reference text after this many seconds "
+        "(default: it decodes with Whisper base, as a server on this box)",
+    )
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     quiet_pipecat_logs()
@@ -278,6 +303,8 @@ def main() -> int:
             )
     if "cer" not in skip:
         cer_report(models, settings, [float(x) for x in args.noise.split(",")], args.draws)
+    if args.asr == "remote":
+        remote_asr_report(models, settings, args.remote_delay)
     if "load" not in skip:
         asyncio.run(throughput(settings, models, [int(x) for x in args.levels.split(",")]))
     return 0

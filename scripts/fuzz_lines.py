@@ -14,7 +14,7 @@ call it answered. Prints the figures; exits 1 when a check fails.
 
 The speech models are left out (`--real-models` loads them): a call is held open, as a
 silent conversation would be, until its line closes (far-end BYE or stop, the websocket
-gone, or the server's own timeouts); then the real `CallRunner` ends it, and its pipeline,
+gone, or the server's own timeouts); then the real call session ends it, and its pipeline,
 missing the models, fails at once, so the call ends as any failing call does: BYE or REST
 hang-up, recording, summary. What is fuzzed is the lines, not speech.
 
@@ -47,7 +47,7 @@ def main() -> int:
     parser.add_argument("--real-models", action="store_true", help="load the speech models")
     parser.add_argument("--json", type=Path, help="also write figures, checks and errors here")
     args = parser.parse_args()
-    from voicebot.voice.driver import quiet_pipecat_logs
+    from voicebot.simulate import quiet_pipecat_logs
 
     quiet_pipecat_logs()
     result = asyncio.run(run_fuzz(args.messages, args.seed, args.settle_s, args.real_models))

@@ -2,23 +2,26 @@
 
 One aiohttp server. Carrier routes live under `/telephony/<carrier>/` (no session: each
 carrier checks its own signature); `GET /calls/active` and `POST /api/calls/outbound`
-sit behind the review app's sign-in. A carrier that needs more than routes (the SIP
-endpoint's sockets) adds a startup hook in `carrier_hooks`: it runs after the call
-runner is ready and stops before it goes.
+sit behind the review app's sign-in. Each carrier in `telephony.carriers` adds itself
+(`Carrier.serve`); one that needs more than routes (the SIP endpoint's sockets) returns
+a startup hook: it runs after the call runner is ready and stops before it goes.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from telephony.call import CallRunner
-from telephony.registry import CallRegistry
-from telephony.settings import TelephonySettings, telephony_settings
+from telephony.carrier import Carrier, Dialer, StartupHook
+from telephony.carriers import CARRIERS
+from telephony.keys import CALLS, DIALERS, SECTIONS, SESSIONS, TELEPHONY
+from telephony.settings import telephony_settings
+from voicebot.calls.registry import CallRegistry
+from voicebot.calls.session import CallSessions
 from voicebot.config import Settings, load_sections
 from voicebot.web import auth
 from voicebot.web.app import create_app
@@ -26,26 +29,17 @@ from voicebot.web.keys import SETTINGS
 
 logger = logging.getLogger(__name__)
 
-StartupHook = Callable[[web.Application], AsyncIterator[None]]  # an aiohttp cleanup context
-# Places an outbound call to an account id; returns what the carrier answered (JSON).
-Dialer = Callable[[str], Awaitable[dict[str, Any]]]
-
-SECTIONS: web.AppKey[Mapping[str, Any]] = web.AppKey("config_sections")
-TELEPHONY = web.AppKey("telephony", TelephonySettings)
-CALLS = web.AppKey("active_calls", CallRegistry)
-RUNNER = web.AppKey("call_runner", CallRunner)
-DIALERS: web.AppKey[dict[str, Dialer]] = web.AppKey("dialers")
-
 
 def create_server(
     settings: Settings,
     *,
     sections: Mapping[str, Any] | None = None,
-    runner: CallRunner | None = None,
+    runner: CallSessions | None = None,
     clock: Callable[[], datetime] | None = None,
+    carriers: Iterable[Carrier] = CARRIERS,
 ) -> web.Application:
-    """The whole server. `sections` (the config file's, overrides applied) name the
-    carriers to run; `runner` (tests) replaces the one loaded at start-up."""
+    """The whole server. `sections` (the config file's, overrides applied) enable the
+    `carriers` to run; `runner` (tests) replaces the one loaded at start-up."""
     sections = load_sections() if sections is None else sections
     calls = runner.calls if runner is not None else CallRegistry()
     telephony = telephony_settings(sections.get("telephony", {}))
@@ -54,21 +48,19 @@ def create_server(
     app[TELEPHONY] = telephony
     app[CALLS] = calls
     app[DIALERS] = {}
-    hooks = carrier_hooks(app)
+    hooks = carrier_hooks(app, carriers)
     if runner is not None:
-        app[RUNNER] = runner
+        app[SESSIONS] = runner
     elif hooks:
         app.cleanup_ctx.append(_load_runner)
     app.cleanup_ctx.extend(hooks)
     return app
 
 
-def carrier_hooks(app: web.Application) -> list[StartupHook]:
+def carrier_hooks(app: web.Application, carriers: Iterable[Carrier]) -> list[StartupHook]:
     """Add the enabled carriers' routes; return their startup hooks (in start order)."""
-    from telephony.sip.service import sip_hook
-    from telephony.twilio.routes import twilio_hook
-
-    return [hook for hook in (twilio_hook(app), sip_hook(app)) if hook is not None]
+    hooks = [carrier.serve(app) for carrier in carriers]
+    return [hook for hook in hooks if hook is not None]
 
 
 def _operator_routes() -> list[web.RouteDef]:
@@ -84,14 +76,17 @@ async def active_calls(request: web.Request) -> web.Response:
 
 
 async def place_call(request: web.Request) -> web.Response:
-    """`{"account_id": ..., "line": "twilio"}`: dial the account now (supervisors)."""
+    """`{"account_id": ..., "line": "twilio"}`: dial the account now (supervisors). The
+    line may be left out when only one is configured."""
     auth.require_supervisor(request)
+    dialers = request.app[DIALERS]
     try:
         body = await request.json()
-        account_id, line = str(body["account_id"]), str(body.get("line", "twilio"))
+        account_id = str(body["account_id"])
+        line = _line_named(body, dialers)
     except (ValueError, KeyError, TypeError):
         raise _json_error(web.HTTPBadRequest, 'expected {"account_id": ..., "line": ...}') from None
-    dialer = request.app[DIALERS].get(line)
+    dialer = dialers.get(line)
     if dialer is None:
         raise _json_error(web.HTTPConflict, f"the {line} line is not configured")
     try:
@@ -99,6 +94,13 @@ async def place_call(request: web.Request) -> web.Response:
     except LookupError as error:
         raise _json_error(web.HTTPNotFound, str(error)) from None
     return web.json_response(placed, status=202)
+
+
+def _line_named(body: Mapping[str, Any], dialers: Mapping[str, Dialer]) -> str:
+    """The body's `line`; left out, the only line configured (KeyError when several)."""
+    if "line" not in body and len(dialers) == 1:
+        return next(iter(dialers))
+    return str(body["line"])
 
 
 def _json_error(kind: type[web.HTTPError], message: str) -> web.HTTPError:
@@ -113,10 +115,11 @@ async def _load_runner(app: web.Application) -> AsyncIterator[None]:
     logger.info("telephony: loading the speech models")
     models = await asyncio.to_thread(VoiceModels, settings.voice)
     await asyncio.to_thread(models.warm_up)
-    app[RUNNER] = CallRunner(settings, models, calls=app[CALLS])
+    app[SESSIONS] = CallSessions(settings, models, calls=app[CALLS])
     yield
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, carriers: Iterable[Carrier] = CARRIERS) -> None:
     """Serve until interrupted (the `voicebot serve` command)."""
-    web.run_app(create_server(settings), host=settings.web.host, port=settings.web.port)
+    app = create_server(settings, carriers=carriers)
+    web.run_app(app, host=settings.web.host, port=settings.web.port)

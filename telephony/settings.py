@@ -2,12 +2,14 @@
 
 Secrets are never kept in the file: set them in the environment as
 `VOICEBOT_TWILIO__AUTH_TOKEN` (any key can be overridden as `VOICEBOT_<SECTION>__<KEY>`).
+Defaults are config/default.toml's; the dataclasses repeat them for tests that build
+settings by hand (tests/test_settings_defaults.py holds the two equal).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from voicebot.config import ConfigError
+from voicebot.config import ConfigError, with_defaults
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,12 @@ class TwilioSettings:
 
 
 def telephony_settings(section: Mapping) -> TelephonySettings:
+    """Read and validate `[telephony]`; a missing key takes config/default.toml's value."""
+    s = with_defaults("telephony", section)
     settings = TelephonySettings(
-        public_url=str(section.get("public_url", "")).strip().rstrip("/"),
-        max_calls=int(section.get("max_calls", TelephonySettings.max_calls)),
-        media_timeout_s=float(section.get("media_timeout_s", TelephonySettings.media_timeout_s)),
+        public_url=str(s["public_url"]).strip().rstrip("/"),
+        max_calls=int(s["max_calls"]),
+        media_timeout_s=float(s["media_timeout_s"]),
     )
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError(
@@ -52,16 +56,17 @@ def telephony_settings(section: Mapping) -> TelephonySettings:
 
 
 def twilio_settings(section: Mapping) -> TwilioSettings:
-    d = TwilioSettings()
+    """Read and validate `[twilio]`; a missing key takes config/default.toml's value."""
+    s = with_defaults("twilio", section)
     twilio = TwilioSettings(
-        enabled=str(section.get("enabled", d.enabled)).strip().lower() in ("true", "1", "yes"),
-        account_sid=str(section.get("account_sid", "")).strip(),
-        auth_token=str(section.get("auth_token", "")).strip(),
-        api_base=str(section.get("api_base", d.api_base)).strip().rstrip("/"),
-        from_number=str(section.get("from_number", "")).strip(),
-        agent_number=str(section.get("agent_number", "")).strip(),
-        answer_timeout_s=int(section.get("answer_timeout_s", d.answer_timeout_s)),
-        transfer_timeout_s=float(section.get("transfer_timeout_s", d.transfer_timeout_s)),
+        enabled=str(s["enabled"]).strip().lower() in ("true", "1", "yes"),
+        account_sid=str(s["account_sid"]).strip(),
+        auth_token=str(s["auth_token"]).strip(),
+        api_base=str(s["api_base"]).strip().rstrip("/"),
+        from_number=str(s["from_number"]).strip(),
+        agent_number=str(s["agent_number"]).strip(),
+        answer_timeout_s=int(s["answer_timeout_s"]),
+        transfer_timeout_s=float(s["transfer_timeout_s"]),
     )
     if twilio.enabled and not (twilio.account_sid and twilio.auth_token):
         raise ConfigError(

@@ -1,11 +1,13 @@
 """Compliance rules that hold whatever the conversation: script, masking, window."""
 
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
+from voicebot.campaigns.scheduler import DayCount, Policy, Refusal, Target, refusal
 from voicebot.config import ConfigError, load_settings
 from voicebot.conversation.rules import within_calling_window
 from voicebot.conversation.script import ScriptError, load_script
@@ -60,6 +62,18 @@ def test_calling_window_is_configurable_by_environment() -> None:
     settings = load_settings(environ={"VOICEBOT_RULES__CALLING_WINDOW_END": "20:00"})
     when = datetime.fromisoformat("2026-11-25T20:30:00+08:00")
     assert not within_calling_window(when, "Asia/Shanghai", settings.rules)
+
+
+def test_campaign_scheduler_asks_the_same_window_as_a_call() -> None:
+    policy = Policy.from_settings(SETTINGS.rules, SETTINGS.campaigns)
+    for hour in range(24):
+        when = datetime(2026, 11, 25, hour, 30, tzinfo=UTC)
+        assert within_calling_window(when, "Asia/Shanghai", policy) is within_calling_window(
+            when, "Asia/Shanghai", SETTINGS.rules
+        )
+    target = Target("A1", "13800138000", "Asia/Shanghai", 10, Decimal("100"))
+    late = datetime.fromisoformat("2026-11-25T21:00:00+08:00")
+    assert refusal(target, late, DayCount(), False, None, policy) is Refusal.OUTSIDE_WINDOW
 
 
 def test_bad_setting_is_named() -> None:

@@ -1,5 +1,6 @@
 """The scenario suite: every case in scenarios.yaml runs through the real engine."""
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -7,11 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
+from voicebot.calls import TextLine, open_engine, summarise
+from voicebot.calls.text import converse_in_text
 from voicebot.config import load_settings
 from voicebot.conversation.script import load_script
+from voicebot.conversation.state import CallState
 from voicebot.scenario import Scenario, parse_scenario
-from voicebot.simulate import _CALL_OVER, _TextCall, run_text_call
-from voicebot.summary import validate_summary
+from voicebot.simulate import run_text_call, scenario_spec
+from voicebot.summary import TimedLine, validate_summary
 
 CASES = yaml.safe_load((Path(__file__).parent / "scenarios.yaml").read_text(encoding="utf-8"))
 PARAPHRASED = yaml.safe_load(
@@ -19,10 +23,7 @@ PARAPHRASED = yaml.safe_load(
 )
 # Paraphrased calls the service still gets wrong (each a self-harm hint that is escalated
 # late or not at all): strict, so a fix shows up as an unexpected pass.
-KNOWN_MISSES = {
-    "self-harm: standing on a rooftop while asked for a plan after job loss",
-    "self-harm: farewell hint at the promise read-back",
-}
+KNOWN_MISSES: set[str] = set()  # scenario names the service still gets wrong
 _KNOWN_MISS = pytest.mark.xfail(strict=True, reason="known miss, see the README")
 DEFAULT_NOW = "2026-11-25T10:00:00+08:00"
 DEFAULT_ACCOUNT = {
@@ -60,16 +61,18 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def _run_then_hear(scenario: Scenario, late: list[str]) -> dict[str, Any]:
     """The call as `run_text_call` runs it, then `late` heard while the goodbye plays, as
-    the voice line delivers a greeting's second half (the text simulator stops earlier)."""
+    the voice line delivers a greeting's second half (the text line stops earlier)."""
     assert scenario.now is not None
-    call = _TextCall(scenario, SETTINGS, SCRIPT, scenario.now, None)
-    reply = call.conversation.start()
-    while (said := call.next_turn(reply)) != _CALL_OVER:
-        reply = call.conversation.hear(said)
+    spec = scenario_spec(scenario)
+    state = CallState(direction=spec.direction, account=spec.account, now=scenario.now)
+    assert spec.directory is not None
+    engine = open_engine(state, SETTINGS, SCRIPT, spec.directory, spec.caller, None)
+    line, transcript = TextLine(scenario.borrower), []
+    asyncio.run(converse_in_text(line, engine, transcript.append))
     for text in late:
-        call.emit("borrower", text)
-        assert call.conversation.hear(text).say == ()
-    summary = call.summary()
+        transcript.append(TimedLine("borrower", text, line.speak(text)))
+        assert asyncio.run(engine.hear(text)).say == ()
+    summary = summarise(state, spec.call_id, scenario.now, line.now, transcript)
     assert [x["text"] for x in summary["transcript"][-len(late) :]] == late
     return summary
 

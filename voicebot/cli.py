@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from telephony.carrier import Carrier
+from telephony.carriers import CARRIERS, campaign_lines
 from voicebot.account_import import ImportFileError, import_accounts
 from voicebot.accounts import InvalidField
 from voicebot.campaigns.commands import add_commands as add_campaign_commands
@@ -23,8 +25,9 @@ from voicebot.store import Store, StoreError, check_store_path
 EXAMPLES_DIR = PROJECT_ROOT / "examples"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+def main(argv: Sequence[str] | None = None, carriers: Sequence[Carrier] = CARRIERS) -> int:
+    """The command line; `carriers` (tests add theirs) are the phone lines it offers."""
+    parser = _parser(carriers)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -36,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(carriers: Sequence[Carrier]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicebot", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -59,21 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path)
     importer.set_defaults(run=_import_accounts)
 
+    sections = ", ".join(f"[{carrier.section}]" for carrier in carriers)
     serve = commands.add_parser(
-        "serve", help="serve the review page and the enabled phone lines ([twilio], [sip])"
+        "serve", help=f"serve the review page and the enabled phone lines ({sections})"
     )
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, carriers=carriers)
     call = commands.add_parser("call", help="call an account now over a phone line")
     call.add_argument("account_id")
-    call.add_argument("--line", choices=["twilio", "sip"], default="twilio")
-    call.set_defaults(run=_call)
+    names = [carrier.name for carrier in carriers]
+    call.add_argument("--line", choices=names, default=names[0] if names else None)
+    call.set_defaults(run=_call, carriers=carriers)
     user = commands.add_parser("user", help="review page accounts")
     user_commands = user.add_subparsers(required=True, metavar="ACTION")
     user_add = user_commands.add_parser("add", help="add an agent or supervisor")
     user_add.add_argument("name")
     user_add.add_argument("--role", choices=["agent", "supervisor"], required=True)
     user_add.set_defaults(run=_add_user)
-    add_campaign_commands(commands)  # campaign create|run, worker
+    add_campaign_commands(commands, campaign_lines(carriers))  # campaign create|run, worker
     return parser
 
 
@@ -96,12 +101,12 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         script,
         now or datetime.now(UTC).astimezone(),
         on_line=None if args.json else print_line,
+        store=True,
     )
-    _store(settings, summary, scenario.account.phone)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print_summary(summary)
+        print_summary(summary, settings.prompts_dir)
     return 0
 
 
@@ -109,33 +114,31 @@ def _simulate_audio(
     args: argparse.Namespace, settings: Settings, scenario: Scenario, now: datetime | None
 ) -> int:
     # Imported here: pipecat and the speech models are only needed for audio calls.
-    from voicebot.voice.driver import simulate_audio_call
+    from voicebot.simulate import simulate_audio_call
 
     when = now or datetime.now(UTC).astimezone()
     on_line = None if args.json else print_line
-    summary = simulate_audio_call(scenario, settings, when, on_line=on_line)
-    _store(settings, summary, scenario.account.phone)
+    summary = simulate_audio_call(scenario, settings, when, on_line=on_line, store=True)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print_summary(summary)
+        print_summary(summary, settings.prompts_dir)
     return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     if not args.text:
-        from voicebot.voice.driver import run_audio_demo  # pipecat only for audio calls
+        from voicebot.simulate import run_audio_demo
 
-        return run_audio_demo(settings, sorted(EXAMPLES_DIR.glob("*.yaml")), _store)
+        return run_audio_demo(settings, sorted(EXAMPLES_DIR.glob("*.yaml")))
     script = load_script(settings.prompts_dir)
     paths = sorted(EXAMPLES_DIR.glob("*.yaml"))
     for path in paths:
         scenario = load_scenario(path)
         print(f"\n=== {path.stem} ===")
         now = scenario.now or datetime.now(UTC).astimezone()
-        summary = simulate_call(scenario, settings, script, now, on_line=print_line)
-        print_summary(summary)
-        _store(settings, summary, scenario.account.phone)
+        summary = simulate_call(scenario, settings, script, now, on_line=print_line, store=True)
+        print_summary(summary, settings.prompts_dir)
     print(f"\n{len(paths)} calls stored in {settings.store_path}")
     return 0
 
@@ -166,14 +169,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=[console]
     )
-    run(settings)
+    run(settings, args.carriers)
     return 0
 
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:
     from telephony.dial import dial_from_cli  # the carriers only when calling
 
-    return dial_from_cli(settings, args.account_id, args.line)
+    return dial_from_cli(settings, args.account_id, args.line, args.carriers)
 
 
 def _add_user(args: argparse.Namespace, settings: Settings) -> int:
@@ -196,14 +199,6 @@ def _add_user(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     print(f"{args.role} {args.name} added ({settings.store_path})")
     return 0
-
-
-def _store(settings: Settings, summary: dict, phone: str) -> None:
-    store = Store(settings.store_path)
-    try:
-        store.save_call(summary, phone=phone)
-    finally:
-        store.close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Settings: config/default.toml, then VOICEBOT_<SECTION>__<KEY> environment overrides.
 
 Loaded once at the edge (the CLI or the server) and passed down; library code never reads
-the environment itself.
+the environment itself. Every default is written once, in config/default.toml: a key that a
+section lacks takes the file's value (`with_defaults`). The dataclasses' own defaults serve
+tests that build settings by hand; tests/test_settings_defaults.py holds them to the file.
 """
 
 import os
@@ -9,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +68,25 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class SpeechServerSettings:
+    """An OpenAI-compatible speech server (`/audio/transcriptions` or `/audio/speech`).
+
+    `timeout_s` is the server's share of a turn: past it the offline engine answers.
+    """
+
+    base_url: str = ""  # e.g. http://asr.internal:8000/v1
+    model: str = ""
+    api_key: str = field(default="", repr=False)  # read from the variable named api_key_env
+    timeout_s: float = 1.0
+    voice: str = ""  # TTS only: the server's voice name
+    response_format: str = "wav"  # TTS only: wav, or pcm (16-bit mono 24 kHz)
+
+
+ASR_ENGINES = ("offline", "remote")
+TTS_ENGINES = ("offline", "edge", "remote")
+
+
+@dataclass(frozen=True)
 class VoiceSettings:
     """The voice pipeline: VAD, speech models, caches and recordings (`--audio` calls)."""
 
@@ -80,6 +102,13 @@ class VoiceSettings:
     vad_min_volume: float = 0.3
     no_input_timeout_s: float = 5.0
     asr_threads: int = 2
+    max_call_s: float = 600.0  # config/default.toml sets it: every line's longest call
+    asr: str = "offline"  # or "remote": asr_server, the offline engine as its fallback
+    tts: str = "offline"  # or "edge" / "remote": the offline voice as their fallback
+    edge_voice: str = "zh-CN-XiaoxiaoNeural"
+    edge_timeout_s: float = 1.0  # edge-tts's share of a turn, per clause
+    asr_server: SpeechServerSettings = field(default_factory=SpeechServerSettings)
+    tts_server: SpeechServerSettings = field(default_factory=SpeechServerSettings)
 
 
 @dataclass(frozen=True)
@@ -145,7 +174,7 @@ def load_settings(
             store_path=_project_path(raw["store"]["path"]),
             prompts_dir=_project_path(raw["prompts"]["dir"]),
             web=_web(raw.get("web", {})),
-            voice=_voice(raw.get("voice", {})),
+            voice=_voice(raw.get("voice", {}), raw, environ),
             llm=_llm(raw.get("llm", {}), environ),
             campaigns=_campaigns(raw.get("campaigns", {})),
             understanding=_understanding(raw.get("understanding", {})),
@@ -169,12 +198,24 @@ def load_sections(
     return raw
 
 
+def with_defaults(name: str, section: Mapping) -> dict:
+    """`section` completed from its defaults: the `[name]` section of config/default.toml,
+    the one place a setting's default is written."""
+    return {**_default_sections().get(name, {}), **section}
+
+
+@lru_cache(maxsize=1)
+def _default_sections() -> dict[str, dict]:
+    return tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+
+
 def _web(section: Mapping) -> WebSettings:
+    s = with_defaults("web", section)
     web = WebSettings(
-        host=str(section.get("host", WebSettings.host)),
-        port=int(section.get("port", WebSettings.port)),
-        session_minutes=int(section.get("session_minutes", WebSettings.session_minutes)),
-        secret=str(section.get("secret", "")),
+        host=str(s["host"]),
+        port=int(s["port"]),
+        session_minutes=int(s["session_minutes"]),
+        secret=str(s["secret"]),
     )
     if web.session_minutes < 1:
         raise ConfigError("web.session_minutes: must be at least 1")
@@ -182,13 +223,13 @@ def _web(section: Mapping) -> WebSettings:
 
 
 def _llm(section: Mapping, environ: Mapping[str, str]) -> LLMSettings:
-    key_env = str(section.get("api_key_env", "VOICEBOT_LLM_API_KEY"))
+    s = with_defaults("llm", section)
     llm = LLMSettings(
-        base_url=str(section.get("base_url", "")).strip(),
-        model=str(section.get("model", "")).strip(),
-        api_key=environ.get(key_env, ""),
-        budget_s=float(section.get("budget_s", LLMSettings.budget_s)),
-        notes_timeout_s=float(section.get("notes_timeout_s", LLMSettings.notes_timeout_s)),
+        base_url=str(s["base_url"]).strip(),
+        model=str(s["model"]).strip(),
+        api_key=environ.get(str(s["api_key_env"]), ""),
+        budget_s=float(s["budget_s"]),
+        notes_timeout_s=float(s["notes_timeout_s"]),
     )
     if llm.budget_s <= 0 or llm.notes_timeout_s <= 0:
         raise ConfigError("llm.budget_s and llm.notes_timeout_s: must be more than 0")
@@ -197,55 +238,94 @@ def _llm(section: Mapping, environ: Mapping[str, str]) -> LLMSettings:
     return llm
 
 
-def _voice(section: Mapping) -> VoiceSettings:
-    d = VoiceSettings()
-    voice = VoiceSettings(
-        asr_model_dir=str(section.get("asr_model_dir", d.asr_model_dir)),
-        asr_phrases=_project_path(phrases)
-        if (phrases := str(section.get("asr_phrases", d.asr_phrases or "")))
-        else None,
-        cache_dir=_project_path(str(section.get("cache_dir", d.cache_dir))),
-        tts_cache_dir=_project_path(str(section.get("tts_cache_dir", d.tts_cache_dir))),
-        recordings_dir=_project_path(str(section.get("recordings_dir", d.recordings_dir))),
-        vad_confidence=float(section.get("vad_confidence", d.vad_confidence)),
-        vad_start_secs=float(section.get("vad_start_secs", d.vad_start_secs)),
-        vad_stop_secs=float(section.get("vad_stop_secs", d.vad_stop_secs)),
-        vad_early_stop_secs=float(section.get("vad_early_stop_secs", d.vad_early_stop_secs)),
-        vad_min_volume=float(section.get("vad_min_volume", d.vad_min_volume)),
-        no_input_timeout_s=float(section.get("no_input_timeout_s", d.no_input_timeout_s)),
-        asr_threads=int(section.get("asr_threads", d.asr_threads)),
+def _speech_server(name: str, section: Mapping, environ: Mapping[str, str]) -> SpeechServerSettings:
+    s = with_defaults(name, section)
+    server = SpeechServerSettings(
+        base_url=str(s["base_url"]).strip(),
+        model=str(s["model"]).strip(),
+        api_key=environ.get(str(s["api_key_env"]), ""),
+        timeout_s=float(s["timeout_s"]),
+        # TTS only: [asr_server] has neither (the dataclass's defaults are [tts_server]'s)
+        voice=str(s.get("voice", SpeechServerSettings.voice)).strip(),
+        response_format=str(s.get("response_format", SpeechServerSettings.response_format)).strip(),
     )
+    if server.timeout_s <= 0:
+        raise ConfigError(f"{name}.timeout_s: must be more than 0")
+    if server.response_format not in ("wav", "pcm"):
+        raise ConfigError(f"{name}.response_format: wav or pcm, got {server.response_format!r}")
+    return server
+
+
+def _speech_engines(voice: VoiceSettings) -> None:
+    """The chosen engines exist and a remote one has its server configured."""
+    if voice.asr not in ASR_ENGINES:
+        raise ConfigError(f"voice.asr: one of {', '.join(ASR_ENGINES)}, got {voice.asr!r}")
+    if voice.tts not in TTS_ENGINES:
+        raise ConfigError(f"voice.tts: one of {', '.join(TTS_ENGINES)}, got {voice.tts!r}")
+    if voice.asr == "remote" and not (voice.asr_server.base_url and voice.asr_server.model):
+        raise ConfigError('asr_server.base_url and model: required when voice.asr = "remote"')
+    server = voice.tts_server
+    if voice.tts == "remote" and not (server.base_url and server.model and server.voice):
+        raise ConfigError(
+            'tts_server.base_url, model and voice: required when voice.tts = "remote"'
+        )
+    if voice.edge_timeout_s <= 0:
+        raise ConfigError("voice.edge_timeout_s: must be more than 0")
+
+
+def _voice(section: Mapping, raw: Mapping, environ: Mapping[str, str]) -> VoiceSettings:
+    s = with_defaults("voice", section)
+    voice = VoiceSettings(
+        asr_model_dir=str(s["asr_model_dir"]),
+        asr_phrases=_project_path(phrases) if (phrases := str(s["asr_phrases"])) else None,
+        cache_dir=_project_path(str(s["cache_dir"])),
+        tts_cache_dir=_project_path(str(s["tts_cache_dir"])),
+        recordings_dir=_project_path(str(s["recordings_dir"])),
+        vad_confidence=float(s["vad_confidence"]),
+        vad_start_secs=float(s["vad_start_secs"]),
+        vad_stop_secs=float(s["vad_stop_secs"]),
+        vad_early_stop_secs=float(s["vad_early_stop_secs"]),
+        vad_min_volume=float(s["vad_min_volume"]),
+        no_input_timeout_s=float(s["no_input_timeout_s"]),
+        asr_threads=int(s["asr_threads"]),
+        max_call_s=float(s["max_call_s"]),
+        asr=str(s["asr"]).strip(),
+        tts=str(s["tts"]).strip(),
+        edge_voice=str(s["edge_voice"]).strip(),
+        edge_timeout_s=float(s["edge_timeout_s"]),
+        asr_server=_speech_server("asr_server", raw.get("asr_server", {}), environ),
+        tts_server=_speech_server("tts_server", raw.get("tts_server", {}), environ),
+    )
+    _speech_engines(voice)
     if not 0 < voice.vad_stop_secs <= 3 or not 0 < voice.vad_confidence < 1:
         raise ConfigError("voice.vad_stop_secs / voice.vad_confidence: out of range")
+    if not voice.max_call_s > 0:
+        raise ConfigError("voice.max_call_s: must be more than 0")
     if not 0 <= voice.vad_early_stop_secs < voice.vad_stop_secs:
         raise ConfigError("voice.vad_early_stop_secs: must be 0 (off) or below vad_stop_secs")
     return voice
 
 
 def _understanding(section: Mapping) -> UnderstandingSettings:
-    d = UnderstandingSettings()
-    reader = str(section.get("reader", "embedding")).strip()
+    s = with_defaults("understanding", section)
+    reader = str(s["reader"]).strip()
     if reader not in ("embedding", "rules"):
         raise ValueError(f'understanding.reader: "embedding" or "rules", got {reader!r}')
     return UnderstandingSettings(
         embedding=reader == "embedding",
-        cache_dir=_project_path(str(section.get("cache_dir", d.cache_dir))),
+        cache_dir=_project_path(str(s["cache_dir"])),
     )
 
 
 def _campaigns(section: Mapping) -> CampaignSettings:
-    defaults = CampaignSettings()
+    s = with_defaults("campaigns", section)
     campaigns = CampaignSettings(
-        redis_url=str(section.get("redis_url", "")).strip(),
-        concurrency=int(section.get("concurrency", defaults.concurrency)),
-        retry_no_response_minutes=int(
-            section.get("retry_no_response_minutes", defaults.retry_no_response_minutes)
-        ),
-        retry_voicemail_minutes=int(
-            section.get("retry_voicemail_minutes", defaults.retry_voicemail_minutes)
-        ),
-        dial_lease_seconds=int(section.get("dial_lease_seconds", defaults.dial_lease_seconds)),
-        sms_provider=str(section.get("sms_provider", defaults.sms_provider)),
+        redis_url=str(s["redis_url"]).strip(),
+        concurrency=int(s["concurrency"]),
+        retry_no_response_minutes=int(s["retry_no_response_minutes"]),
+        retry_voicemail_minutes=int(s["retry_voicemail_minutes"]),
+        dial_lease_seconds=int(s["dial_lease_seconds"]),
+        sms_provider=str(s["sms_provider"]),
     )
     if campaigns.concurrency < 1:
         raise ConfigError("campaigns.concurrency: must be at least 1")

@@ -1,4 +1,4 @@
-"""Masking personal data wherever a person or a log sees it (DOMAIN.md).
+"""Masking personal data wherever a person or a log sees it (the summary, logs, pages).
 
 `mask_text` finds ID numbers, bank cards and mobile numbers in free text however they were
 written or transcribed: ASCII, full-width or Chinese-numeral digits (幺 for 1, 〇/零/洞 for

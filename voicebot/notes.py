@@ -5,22 +5,28 @@ LLM mode may replace it with a colleague-style note; the fields stay the engine'
 """
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from voicebot.config import PROJECT_ROOT
 
+# Group ("outcome", "reason", ...) -> enum value -> its Chinese name.
+Labels = dict[str, dict[str, str]]
+# The repository's own prompts: sample data, and callers not yet given settings.prompts_dir.
+PACKAGED_PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
-@lru_cache(maxsize=1)
-def labels() -> dict[str, dict[str, str]]:
-    """Chinese names of every enum value of the summary, from prompts/labels.yaml."""
-    text = (PROJECT_ROOT / "prompts" / "labels.yaml").read_text(encoding="utf-8")
+
+@lru_cache(maxsize=4)
+def labels(prompts_dir: Path) -> Labels:
+    """Chinese names of every enum value of the summary, from `prompts_dir`/labels.yaml."""
+    text = (prompts_dir / "labels.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
-def write_notes(summary: dict[str, Any]) -> str:
-    names = labels()
+def write_notes(summary: dict[str, Any], names: Labels) -> str:
+    """The notes paragraph for `summary`, naming its values with `names` (see labels)."""
     parts = [f"结果：{names['outcome'][summary['outcome']]}。"]
     if summary["intent"]:
         parts.append(f"来电目的：{names['intent'][summary['intent']]}。")

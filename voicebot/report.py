@@ -1,5 +1,6 @@
 """Printing calls for people: a readable transcript and summary (masked, in Chinese)."""
 
+from pathlib import Path
 from typing import Any
 
 from voicebot.masking import mask_text
@@ -13,8 +14,9 @@ def print_line(line: TimedLine) -> None:
     print(f"[{line.t:6.1f}s] {_SPEAKERS[line.speaker]}：{mask_text(line.text)}", flush=True)
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    names = labels()
+def print_summary(summary: dict[str, Any], prompts_dir: Path) -> None:
+    """The summary's fields, one a line; `prompts_dir` (settings.prompts_dir) names values."""
+    names = labels(prompts_dir)
     escalation = summary["escalation"]
     promise = summary["promise_to_pay"]
     rows = [

@@ -1,4 +1,4 @@
-"""Scenario files for `voicebot simulate` (CONTRACT.md): loading and validation."""
+"""Scenario files for `voicebot simulate` (examples/ shows the format): loading and validation."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +12,9 @@ from voicebot.conversation.state import Direction
 
 SILENCE = "<silence>"
 HANGUP = "<hangup>"
+# The phone's keys, as `voicebot.voice.line` has them (not imported: voice reads scenarios).
+KEYPAD = "0123456789*#ABCD"
+END_KEY = "#"
 
 
 class ScenarioError(ValueError):
@@ -23,7 +26,21 @@ class AudioEntry:
     path: Path
 
 
-Entry = str | AudioEntry  # a text line, SILENCE, HANGUP, or an audio clip
+@dataclass(frozen=True)
+class DtmfEntry:
+    """Keys the borrower presses on the phone's keypad (`{dtmf: "1234#"}`)."""
+
+    digits: str
+
+    @property
+    def heard(self) -> tuple[str, ...]:
+        """The groups the bot hears, as the borrower's words: `#` ends a group and `*` is
+        the X of an ID number ("123*#" -> ("123X",)), as on a phone line
+        (`voicebot.voice.transport.keyed_words`)."""
+        return tuple(group.replace("*", "X") for group in self.digits.split(END_KEY) if group)
+
+
+Entry = str | AudioEntry | DtmfEntry  # a text line, SILENCE, HANGUP, an audio clip, keys
 
 
 @dataclass(frozen=True)
@@ -117,11 +134,25 @@ def _entries(path: Path, raw: Any) -> tuple[Entry, ...]:
             if not clip.is_file():
                 raise InvalidField(f"borrower[{index}].audio", f"no such file {item['audio']}")
             entries.append(AudioEntry(clip))
+        elif isinstance(item, dict) and set(item) == {"dtmf"}:
+            entries.append(DtmfEntry(_keys(item["dtmf"], f"borrower[{index}].dtmf")))
         elif isinstance(item, str | int | float) and not isinstance(item, bool):
             entries.append(str(item))
         else:
-            raise InvalidField(f"borrower[{index}]", "expected text or {audio: file.wav}")
+            raise InvalidField(
+                f"borrower[{index}]", 'expected text, {audio: file.wav} or {dtmf: "1234#"}'
+            )
     return tuple(entries)
+
+
+def _keys(value: Any, field: str) -> str:
+    # A number is refused: YAML reads 1234 as an integer and 0123 as octal 83.
+    if not isinstance(value, str) or not value:
+        raise InvalidField(field, f'expected the keys as quoted text, e.g. "1234#": {value!r}')
+    unknown = sorted(set(value) - set(KEYPAD))
+    if unknown:
+        raise InvalidField(field, f"not keypad keys (0-9, *, #, A-D): {''.join(unknown)!r}")
+    return value
 
 
 def _first_line(error: Exception) -> str:

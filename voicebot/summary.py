@@ -1,4 +1,6 @@
-"""The call summary of CONTRACT.md, built from the engine's state and checked by schema."""
+"""The call summary, built from the engine's state and checked by its JSON schema
+(schema/call_summary.schema.json).
+"""
 
 import json
 from collections import Counter
@@ -8,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,7 +18,7 @@ import jsonschema
 from voicebot.conversation import rules
 from voicebot.conversation.state import CallState, Promise
 from voicebot.masking import mask_text
-from voicebot.notes import write_notes
+from voicebot.notes import labels, write_notes
 
 SCHEMA_VERSION = 1
 
@@ -34,10 +37,14 @@ def build_summary(
     started_at: datetime,
     ended_at: datetime,
     transcript: Sequence[TimedLine],
+    prompts_dir: Path,
     recording: str | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The call summary as a JSON-ready dict, validated against the schema."""
+    """The call summary as a JSON-ready dict, validated against the schema.
+
+    `prompts_dir` (settings.prompts_dir) holds labels.yaml, which names values in the notes.
+    """
     outcome = rules.final_outcome(state)
     reasons = rules.escalation_reasons(state)
     account = state.account
@@ -86,7 +93,7 @@ def build_summary(
         "recording": recording,
         "metrics": (metrics or {}) | {"readers": dict(Counter(state.readers))},
     }
-    summary["notes"] = write_notes(summary)
+    summary["notes"] = write_notes(summary, labels(prompts_dir))
     validate_summary(summary)
     return summary
 

@@ -10,20 +10,20 @@ attempt's outcome from its SIP status; a connected one, the summary's.
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
 from telephony.sip.outbound import CallFailed
 from telephony.sip.service import SipCalls
 from telephony.sip.settings import SipSettings, sip_settings
 from voicebot.accounts import Account
+from voicebot.calls import CallSessions
 from voicebot.campaigns.lines import DialResult, LineNotConfigured
 from voicebot.campaigns.scheduler import AttemptOutcome
-from voicebot.config import Settings, load_sections
+from voicebot.config import Settings
 
 BUSY = {486, 600, 603}  # Busy Here, Busy Everywhere, Decline
 NO_ANSWER = {408, 480, 487}  # no answer, temporarily unavailable, cancelled
@@ -46,11 +46,11 @@ class SipCampaignLine:
     def __init__(
         self,
         settings: Settings,
-        sections: dict[str, Any] | None = None,
+        sections: Mapping[str, Any],
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """`clock` decides the calling window (default: now); tests fix it."""
-        sections = load_sections() if sections is None else sections
+        """`sections`: the config file's, overrides applied; `clock` decides the calling
+        window (default: now), tests fix it."""
         self.clock = clock
         sip = sip_settings(sections.get("sip", {}), os.environ)
         if not sip.proxy:
@@ -68,7 +68,7 @@ class SipCampaignLine:
         return DialResult(AttemptOutcome(summary["outcome"]), summary)
 
     async def _call(self, account: Account) -> dict[str, Any]:
-        runner = CallRunner(self.settings, self._voice_models(), clock=self.clock)
+        runner = CallSessions(self.settings, self._voice_models(), clock=self.clock)
         calls = SipCalls(runner, SipEndpoint(self.sip))
         await calls.endpoint.start()
         try:

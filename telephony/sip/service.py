@@ -1,10 +1,10 @@
-"""The voice bot on SIP: the endpoint's calls, run by the process's `CallRunner`.
+"""The voice bot on SIP: the endpoint's calls, run by the process's `CallSessions`.
 
-Inbound calls are answered and handed to the runner with the caller's number (which finds
+Inbound calls are answered and handed to the call session with the caller's number (which finds
 the account); `dial` places an outbound call to an account's phone (nothing is dialled
 outside the calling window). With `sip.agent_uri` set, a call whose summary needs a human
 is transferred there by REFER; the summary's `transfer` records target and result.
-`sip_hook` adds the endpoint to `voicebot serve` when `[sip] enabled` is set.
+`sip_hook` is the endpoint on `voicebot serve` (`[sip] enabled`).
 """
 
 import asyncio
@@ -12,19 +12,20 @@ import json
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from telephony.call import CallRunner, CallSpec, carrier_call_id, find_account, outside_hours
-from telephony.server import DIALERS, RUNNER, SECTIONS, StartupHook
+from telephony.carrier import StartupHook
+from telephony.keys import DIALERS, SESSIONS
 from telephony.sip.endpoint import SipCall, SipEndpoint
 from telephony.sip.outbound import CallFailed
 from telephony.sip.settings import SipSettings, sip_settings
 from voicebot.accounts import Account
-from voicebot.config import ConfigError, Settings, load_sections
+from voicebot.calls import CallSessions, CallSpec, carrier_call_id, find_account, outside_hours
+from voicebot.config import ConfigError, Settings
 from voicebot.conversation.state import Direction
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,9 @@ SIP_ENDPOINT = web.AppKey("sip_endpoint", SipEndpoint)
 
 
 class SipCalls:
-    """Connects a SIP endpoint to the call runner."""
+    """Connects a SIP endpoint to the call sessions."""
 
-    def __init__(self, runner: CallRunner, endpoint: SipEndpoint) -> None:
+    def __init__(self, runner: CallSessions, endpoint: SipEndpoint) -> None:
         self.runner = runner
         self.endpoint = endpoint
         endpoint.on_inbound = self.answer
@@ -102,14 +103,11 @@ def sip_figures(call: SipCall) -> dict[str, Any]:
     }
 
 
-def sip_hook(app: web.Application) -> StartupHook | None:
-    """`voicebot serve`'s SIP endpoint, when `[sip] enabled` is set."""
-    settings = sip_settings(app[SECTIONS].get("sip", {}), os.environ)
-    if not settings.enabled:
-        return None
+def sip_hook(settings: SipSettings) -> StartupHook:
+    """`voicebot serve`'s SIP endpoint (`[sip] enabled`: see `telephony.sip.carrier`)."""
 
     async def serve_sip(app: web.Application) -> AsyncIterator[None]:
-        calls = SipCalls(app[RUNNER], SipEndpoint(settings))
+        calls = SipCalls(app[SESSIONS], SipEndpoint(settings))
         await calls.endpoint.start()
         app[SIP_ENDPOINT] = calls.endpoint
         app[DIALERS][LINE] = calls.dial_account_id
@@ -119,11 +117,11 @@ def sip_hook(app: web.Application) -> StartupHook | None:
     return serve_sip
 
 
-def dial_from_cli(settings: Settings, account_id: str) -> int:
+def dial_from_cli(settings: Settings, sections: Mapping[str, Any], account_id: str) -> int:
     """`voicebot call ACCOUNT_ID --line sip`: this process dials through `[sip]` and runs
     the call itself (its own socket, no REGISTER: `voicebot serve` keeps the binding)."""
     try:
-        sip = sip_settings(load_sections().get("sip", {}), os.environ)
+        sip = sip_settings(sections.get("sip", {}), os.environ)
     except ConfigError as error:
         print(f"voicebot: {error}", file=sys.stderr)
         return 2
@@ -149,7 +147,7 @@ async def _dial_once(settings: Settings, sip: SipSettings, account: Account) -> 
 
     models = await asyncio.to_thread(VoiceModels, settings.voice)
     await asyncio.to_thread(models.warm_up)
-    calls = SipCalls(CallRunner(settings, models), SipEndpoint(sip))
+    calls = SipCalls(CallSessions(settings, models), SipEndpoint(sip))
     await calls.endpoint.start()
     try:
         return await calls.dial(account)

@@ -4,13 +4,17 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from voicebot.config import ConfigError
+from voicebot.config import ConfigError, with_defaults
 
 CODEC_NUMBERS = {"PCMU": 0, "PCMA": 8}
 
 
 @dataclass(frozen=True)
 class SipSettings:
+    """The `[sip]` section as read by `sip_settings`. The defaults here serve tests that
+    build settings by hand; they are config/default.toml's (tests/test_settings_defaults.py
+    holds them to it)."""
+
     enabled: bool = False  # `voicebot serve` answers SIP only when set
     host: str = "127.0.0.1"  # address the SIP and RTP sockets bind to
     port: int = 5060
@@ -60,32 +64,32 @@ def parse_hostport(value: str, key: str, default_port: int = 5060) -> tuple[str,
 
 
 def sip_settings(section: Mapping, environ: Mapping[str, str]) -> SipSettings:
-    """Read and validate the `[sip]` section; the password comes from the environment."""
-    d = SipSettings()
-    codecs = tuple(_codec(name) for name in str(section.get("codecs", "PCMU,PCMA")).split(","))
+    """Read and validate the `[sip]` section; the password comes from the environment.
+
+    A key `section` lacks takes its default from config/default.toml.
+    """
+    s = with_defaults("sip", section)
     sip = SipSettings(
-        enabled=_bool(section.get("enabled", d.enabled)),
-        host=str(section.get("host", d.host)),
-        port=int(section.get("port", d.port)),
-        public_host=str(section.get("public_host", d.public_host)).strip(),
-        user=str(section.get("user", d.user)).strip(),
-        domain=str(section.get("domain", d.domain)).strip(),
-        proxy=str(section.get("proxy", d.proxy)).strip(),
-        register=_bool(section.get("register", d.register)),
-        register_expires=int(section.get("register_expires", d.register_expires)),
-        username=str(section.get("username", d.username)).strip(),
-        password=environ.get(str(section.get("password_env", "VOICEBOT_SIP_PASSWORD")), ""),
-        codecs=codecs,
-        rtp_port_min=int(section.get("rtp_port_min", d.rtp_port_min)),
-        rtp_port_max=int(section.get("rtp_port_max", d.rtp_port_max)),
-        agent_uri=str(section.get("agent_uri", d.agent_uri)).strip(),
-        answer_timeout_s=float(section.get("answer_timeout_s", d.answer_timeout_s)),
-        max_calls=int(section.get("max_calls", d.max_calls)),
-        rtp_timeout_s=float(section.get("rtp_timeout_s", d.rtp_timeout_s)),
-        restrict_media=_bool(section.get("restrict_media", d.restrict_media)),
-        media_networks=tuple(
-            n.strip() for n in str(section.get("media_networks", "")).split(",") if n.strip()
-        ),
+        enabled=_bool(s["enabled"]),
+        host=str(s["host"]),
+        port=int(s["port"]),
+        public_host=str(s["public_host"]).strip(),
+        user=str(s["user"]).strip(),
+        domain=str(s["domain"]).strip(),
+        proxy=str(s["proxy"]).strip(),
+        register=_bool(s["register"]),
+        register_expires=int(s["register_expires"]),
+        username=str(s["username"]).strip(),
+        password=environ.get(str(s["password_env"]), ""),
+        codecs=tuple(_codec(name) for name in str(s["codecs"]).split(",")),
+        rtp_port_min=int(s["rtp_port_min"]),
+        rtp_port_max=int(s["rtp_port_max"]),
+        agent_uri=str(s["agent_uri"]).strip(),
+        answer_timeout_s=float(s["answer_timeout_s"]),
+        max_calls=int(s["max_calls"]),
+        rtp_timeout_s=float(s["rtp_timeout_s"]),
+        restrict_media=_bool(s["restrict_media"]),
+        media_networks=tuple(n.strip() for n in str(s["media_networks"]).split(",") if n.strip()),
     )
     _validate(sip)
     return sip

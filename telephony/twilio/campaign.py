@@ -10,10 +10,10 @@ worker threads, so each one waits on its own.
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from telephony.call import MAX_CALL_S
 from telephony.settings import telephony_settings, twilio_settings
 from telephony.twilio.outbound import place_call
 from telephony.twilio.rest import TwilioError
@@ -21,7 +21,7 @@ from telephony.twilio.status import CallStatusLog
 from voicebot.accounts import Account
 from voicebot.campaigns.lines import DialResult, LineNotConfigured
 from voicebot.campaigns.scheduler import AttemptOutcome
-from voicebot.config import Settings, load_sections
+from voicebot.config import Settings
 from voicebot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ class TwilioCampaignLine:
 
     virtual_time = False
 
-    def __init__(self, settings: Settings, sections: dict[str, Any] | None = None) -> None:
-        sections = load_sections() if sections is None else sections
+    def __init__(self, settings: Settings, sections: Mapping[str, Any]) -> None:
+        """`sections`: the config file's, overrides applied."""
         self.settings = settings
         self.telephony = telephony_settings(sections.get("telephony", {}))
         self.twilio = twilio_settings(sections.get("twilio", {}))
@@ -65,7 +65,8 @@ class TwilioCampaignLine:
         return self._wait(placed["call_id"], placed["call_sid"])
 
     def _wait(self, call_id: str, call_sid: str) -> DialResult:
-        deadline = time.monotonic() + self.twilio.answer_timeout_s + MAX_CALL_S + 60
+        max_call_s = self.settings.voice.max_call_s
+        deadline = time.monotonic() + self.twilio.answer_timeout_s + max_call_s + 60
         completed_at: float | None = None
         while time.monotonic() < deadline:
             summary = self._summary(call_id)

@@ -1,17 +1,16 @@
-"""`TwilioLine`: one Twilio media stream as the bot's `PhoneLine`, on the line's 20 ms clock.
+"""`TwilioLine`: one Twilio media stream as a `PhoneLine`, on the line's 20 ms clock.
 
 pipecat's `TwilioFrameSerializer` reads and writes the stream's messages (base64 mu-law
-`media`, `dtmf`, `clear` on barge-in); the line adds what a live call needs around it:
-the 20 ms clock and the two-channel record of `SimulatedLine` (so recordings and timing
-figures read a Twilio call like any other), a bound on queued caller audio, and the end
-of the call. Anything the serializer cannot read (bad JSON, truncated base64) ends the
-call as a broken line; unknown events are counted and ignored (Twilio adds new ones).
+`media`, `dtmf`, `clear` on barge-in); the `PhoneLine` base gives what a live call needs
+around it: the 20 ms clock and the two-channel record (so recordings and timing figures
+read a Twilio call like any other), a bound on queued caller audio, keyed digits, the
+media watchdog and the end of the call. Anything the serializer cannot read (bad JSON,
+truncated base64) ends the call as a broken line; unknown events are counted and ignored
+(Twilio adds new ones).
 """
 
 import binascii
 import json
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,14 +24,10 @@ from pipecat.frames.frames import (
 )
 from pipecat.serializers.twilio import TwilioFrameSerializer
 
-from voicebot.voice.line import FRAME_SAMPLES, SAMPLE_RATE, SimulatedLine
-
-logger = logging.getLogger(__name__)
+from voicebot.voice.line import KEYPAD, SAMPLE_RATE, PhoneLine
 
 MAX_INBOUND_FRAMES = 50  # caller audio queued beyond 1 s (a TCP burst) is dropped, oldest first
 KNOWN_EVENTS = frozenset({"connected", "start", "media", "dtmf", "mark", "stop"})
-
-DigitListener = Callable[[str], None]
 
 
 class StreamError(ValueError):
@@ -60,8 +55,8 @@ def parse_message(data: str) -> dict[str, Any]:
     return message
 
 
-class TwilioLine(SimulatedLine):
-    """A PhoneLine over one media-stream websocket; `hang_up("bot")` ends the Twilio call."""
+class TwilioLine(PhoneLine):
+    """A PhoneLine over one media-stream websocket; the bot's hang-up ends the Twilio call."""
 
     def __init__(
         self,
@@ -72,27 +67,25 @@ class TwilioLine(SimulatedLine):
         media_timeout_s: float = 20.0,
         bot_buffer_frames: int = 3,
     ) -> None:
-        super().__init__(speed=1.0, bot_buffer_frames=bot_buffer_frames)
+        super().__init__(
+            bot_buffer_frames=bot_buffer_frames,
+            max_inbound_frames=MAX_INBOUND_FRAMES,
+            media_timeout_s=media_timeout_s,
+        )
         self.ws = ws
         self.stream_sid = stream_sid
         self.serializer = LineSerializer(stream_sid)
-        self.digits: list[str] = []
         self.media_messages = 0
-        self.dropped_inbound_frames = 0
         self.unknown_events: list[str] = []
-        self.end_reason = ""
         self.transferring = False  # a `stop` now means the caller went to an agent
         self._clear = False
         self._on_bot_hang_up = on_bot_hang_up
-        self._digit_listener: DigitListener | None = None
-        self.media_timeout_s = media_timeout_s
-        self._last_heard = time.monotonic()
 
     # --- stream in -------------------------------------------------------------------
 
     async def receive(self, data: str) -> bool:
         """Handle one message from Twilio; False once the stream has ended (`stop`)."""
-        self._last_heard = time.monotonic()
+        self.heard_from_far_end()
         message = parse_message(data)
         event = message["event"]
         if event == "stop":
@@ -116,25 +109,9 @@ class TwilioLine(SimulatedLine):
             if len(frame.audio) % 2:
                 raise StreamError("media payload of an odd length")
             self.media_messages += 1
-            self._from_caller(np.frombuffer(frame.audio, dtype="<i2"))
-        elif isinstance(frame, InputDTMFFrame):
-            digit = frame.button.value
-            self.digits.append(digit)
-            if self._digit_listener is not None and not self.closed:
-                self._digit_listener(digit)
-
-    def _from_caller(self, pcm: np.ndarray) -> None:
-        if self.closed:
-            return
-        self.send_from_borrower(pcm)
-        excess = len(self._to_bot) - MAX_INBOUND_FRAMES * FRAME_SAMPLES
-        if excess > 0:
-            del self._to_bot[:excess]
-            self.dropped_inbound_frames += excess // FRAME_SAMPLES
-
-    def attach_digits(self, listener: DigitListener) -> None:
-        """Deliver each DTMF digit the caller keys to `listener`."""
-        self._digit_listener = listener
+            self.send_from_borrower(np.frombuffer(frame.audio, dtype="<i2"))
+        elif isinstance(frame, InputDTMFFrame) and frame.button.value in KEYPAD:
+            self.press(frame.button.value)
 
     # --- stream out ------------------------------------------------------------------
 
@@ -142,22 +119,14 @@ class TwilioLine(SimulatedLine):
         super().clear_bot_audio()
         self._clear = True  # Twilio drops what it buffered too; sent on the next tick
 
-    async def _tick(self) -> None:
-        await super()._tick()
-        if self.closed or self.ws.closed:
-            return
-        if time.monotonic() - self._last_heard > self.media_timeout_s:
-            logger.warning(
-                "twilio: stream %r silent for %.0f s: ended", self.stream_sid, self.media_timeout_s
-            )
-            self.end_reason = "no media"
-            self.hang_up("line")
+    async def _send_to_carrier(self, pcm16: np.ndarray, bot_spoke: bool) -> None:
+        if self.ws.closed:
             return
         if self._clear:
             self._clear = False
             await self._send(await self.serializer.serialize(InterruptionFrame()))
-        if self.bot_had_audio[-1]:
-            pcm = self.bot_frames[-1].astype("<i2").tobytes()
+        if bot_spoke:
+            pcm = pcm16.astype("<i2").tobytes()
             frame = OutputAudioRawFrame(audio=pcm, sample_rate=SAMPLE_RATE, num_channels=1)
             await self._send(await self.serializer.serialize(frame))
 
@@ -169,14 +138,8 @@ class TwilioLine(SimulatedLine):
         except (ConnectionError, RuntimeError):
             self.hang_up("line")
 
-    # --- ending ----------------------------------------------------------------------
-
-    def hang_up(self, by: str) -> None:
-        """End the call; when the bot ends it, Twilio is told to hang up (REST)."""
-        if self.closed:
-            return
-        super().hang_up(by)
-        if by == "bot":
+    def _end_carrier_call(self, by: str) -> None:
+        if by == "bot":  # Twilio is told to hang up (REST); other ends need nothing
             self.end_reason = self.end_reason or "bot hung up"
             self._on_bot_hang_up()
 

@@ -10,11 +10,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from telephony.call import find_account, outside_hours
 from telephony.settings import TelephonySettings, TwilioSettings
 from telephony.twilio.rest import TwilioError, TwilioRest
 from telephony.twilio.status import CallStatusLog, ExpectedCall
 from telephony.twilio.twiml import connect_stream
+from voicebot.calls import find_account, outside_hours
 from voicebot.config import Settings
 
 STREAM_PATH = "/telephony/twilio/stream"

@@ -15,8 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from telephony.server import CALLS, DIALERS, SECTIONS, TELEPHONY, StartupHook
-from telephony.settings import twilio_settings
+from telephony.carrier import StartupHook
+from telephony.keys import CALLS, DIALERS, TELEPHONY
+from telephony.settings import TwilioSettings
 from telephony.twilio.keys import TRANSFERS, TWILIO, TWILIO_TASKS
 from telephony.twilio.outbound import STATUS_PATH, STREAM_PATH, place_call, stream_url
 from telephony.twilio.signature import verified_params
@@ -29,15 +30,13 @@ from voicebot.web.keys import CLOCK, SETTINGS
 
 logger = logging.getLogger(__name__)
 
+LINE = "twilio"
 VOICE_PATH = "/telephony/twilio/voice"
 
 
-def twilio_hook(app: web.Application) -> StartupHook | None:
-    """When `[twilio]` is enabled: add its routes and dialler; the hook awaits the
-    hang-ups still in flight at shutdown."""
-    twilio = twilio_settings(app[SECTIONS].get("twilio", {}))
-    if not twilio.enabled:
-        return None
+def add_twilio(app: web.Application, twilio: TwilioSettings) -> StartupHook:
+    """`[twilio]` is enabled: add its routes and dialler; the hook awaits the hang-ups
+    still in flight at shutdown."""
     app[TWILIO] = twilio
     app[TRANSFERS] = {}
     app[TWILIO_TASKS] = set()
@@ -50,7 +49,7 @@ def twilio_hook(app: web.Application) -> StartupHook | None:
         now = app[CLOCK]()  # the review app's clock: tests fix it
         return await place_call(app[SETTINGS], app[TELEPHONY], twilio, account_id, now)
 
-    app[DIALERS]["twilio"] = dial
+    app[DIALERS][LINE] = dial
 
     async def hook(app: web.Application) -> AsyncIterator[None]:
         yield

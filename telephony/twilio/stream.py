@@ -2,10 +2,10 @@
 
 The upgrade request must carry a valid `X-Twilio-Signature` (403 otherwise, before any
 call exists). Then `connected` and `start` describe the call; its media runs on a
-`TwilioLine` while `CallRunner.run` converses. The call ends when the conversation ends
-(the bot hangs up through the REST API), on `stop` (the caller hung up), when the
-websocket closes or a message cannot be read (the line broke): every way ends with the
-summary stored, and the server goes on serving.
+`TwilioLine` while the call session (`CallSessions.run`) converses. The call ends when the
+conversation ends (the bot hangs up through the REST API), on `stop` (the caller hung up),
+when the websocket closes or a message cannot be read (the line broke): every way ends
+with the summary stored, and the server goes on serving.
 """
 
 import asyncio
@@ -14,15 +14,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from telephony.call import CallSpec, carrier_call_id
-from telephony.registry import ActiveCall
-from telephony.server import RUNNER, TELEPHONY
+from telephony.keys import SESSIONS, TELEPHONY
 from telephony.twilio.keys import TRANSFERS, TWILIO, TWILIO_TASKS
 from telephony.twilio.line import StreamError, TwilioLine, parse_message
 from telephony.twilio.rest import TwilioError, TwilioRest
 from telephony.twilio.signature import verified_params
 from telephony.twilio.status import CallStatusLog
 from telephony.twilio.transfer import Transfer
+from voicebot.calls import ActiveCall, CallSpec, carrier_call_id
 from voicebot.conversation.state import Direction
 from voicebot.store import Store
 
@@ -35,7 +34,7 @@ async def media_stream(request: web.Request) -> web.StreamResponse:
     app = request.app
     twilio = app[TWILIO]
     await verified_params(request, twilio.auth_token, app[TELEPHONY].public_url)
-    runner = app.get(RUNNER)
+    runner = app.get(SESSIONS)
     if runner is None:
         raise web.HTTPServiceUnavailable(text="the call runner is not ready")
     ws = web.WebSocketResponse(max_msg_size=1 << 20)
@@ -87,9 +86,9 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
         logger.warning("twilio: stream for %r refused: %s", call_sid, error)
         await ws.close()
         return
-    registry, cap = app[RUNNER].calls, app[TELEPHONY].max_calls
+    registry, cap = app[SESSIONS].calls, app[TELEPHONY].max_calls
     active = ActiveCall(
-        spec.call_id, spec.direction.value, "twilio", spec.number, app[RUNNER].clock()
+        spec.call_id, spec.direction.value, "twilio", spec.number, app[SESSIONS].clock()
     )
     if not registry.reserve(active, cap):
         logger.warning("twilio: stream for %r refused: %d calls in progress", call_sid, cap)
@@ -101,7 +100,7 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
         spec.transfer = transfer.run
     clock = asyncio.create_task(line.run())
     reader = asyncio.create_task(_read(ws, line))
-    call = asyncio.create_task(app[RUNNER].run(line, spec))
+    call = asyncio.create_task(app[SESSIONS].run(line, spec))
     try:  # a client gone away cancels this handler, never the call and its summary
         await asyncio.shield(call)
     finally:
@@ -116,7 +115,7 @@ async def _run_call(app: web.Application, ws: web.WebSocketResponse, start: dict
 def _spec(app: web.Application, call_sid: str, line: TwilioLine) -> CallSpec:
     """Who the call is for: what the server noted when it answered or created the call
     (never the stream's own parameters, which anyone holding one signature could set)."""
-    store_path = app[RUNNER].settings.store_path
+    store_path = app[SESSIONS].settings.store_path
     log = CallStatusLog(store_path)
     try:
         expected = log.claim_stream(call_sid) if call_sid else None

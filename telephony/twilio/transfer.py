@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from telephony.server import TELEPHONY
+from telephony.keys import TELEPHONY
 from telephony.twilio.keys import TRANSFERS, TWILIO
 from telephony.twilio.line import TwilioLine
 from telephony.twilio.rest import TwilioError, TwilioRest

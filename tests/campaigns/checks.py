@@ -8,6 +8,7 @@ from pathlib import Path
 
 from voicebot.campaigns import scheduler as rules
 from voicebot.campaigns.scheduler import Policy
+from voicebot.conversation.rules import within_calling_window
 
 SAME_DAY_RETRY = {"no_response": "no_response", "busy": "no_response", "unknown": "no_response"}
 NEXT_DAY_RETRY = {
@@ -56,7 +57,9 @@ def check_rules(
     stopped = stop_requests(db_path)
     for row in placed:
         at = datetime.fromisoformat(row["at"])
-        assert rules.in_window(at, row["timezone"], policy), f"outside the window: {dict(row)}"
+        assert within_calling_window(at, row["timezone"], policy), (
+            f"outside the window: {dict(row)}"
+        )
         assert row["phone"] not in dnc_before, f"called a do-not-call number: {dict(row)}"
         assert row["phone"] not in stopped or at <= stopped[row["phone"]], "called after stop"
         due = (promised_until or {}).get(row["account_id"])

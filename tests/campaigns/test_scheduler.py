@@ -13,10 +13,11 @@ from voicebot.campaigns.scheduler import (
     Refusal,
     Target,
 )
+from voicebot.conversation.rules import within_calling_window
 
 POLICY = Policy(
-    window_start=time(8),
-    window_end=time(21),
+    calling_window_start=time(8),
+    calling_window_end=time(21),
     max_attempts_per_day=6,
     max_connected_per_day=3,
     retry_no_response=timedelta(hours=2),
@@ -33,8 +34,8 @@ def at(text: str) -> datetime:
 
 def test_window_is_the_borrowers_own() -> None:
     moment = at("2026-11-25T10:00:00+08:00")  # 21:00 the day before in New York
-    assert rules.in_window(moment, SH, POLICY)
-    assert not rules.in_window(moment, NY, POLICY)
+    assert within_calling_window(moment, SH, POLICY)
+    assert not within_calling_window(moment, NY, POLICY)
     assert rules.next_window_start(moment, NY, POLICY) == at("2026-11-25T08:00:00-05:00")
     early = at("2026-11-25T07:59:00+08:00")
     assert rules.next_window_start(early, SH, POLICY) == at("2026-11-25T08:00:00+08:00")

@@ -1,4 +1,4 @@
-"""The server side of the fuzz run, observed: the real `CallRunner` recording every call it
+"""The server side of the fuzz run, observed: the real `CallSessions` recording every call it
 runs, and a log handler gathering the server's errors by kind."""
 
 import contextlib
@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from telephony.call import CallRunner, CallSpec
-from telephony.registry import ActiveCall
-from voicebot.voice.line import SimulatedLine
+from voicebot.calls import ActiveCall, CallSessions, CallSpec
+from voicebot.voice.line import PhoneLine
 
 
 class SpeechLeftOut(RuntimeError):
@@ -33,7 +32,7 @@ class RunRecord:
     ended: bool = False
 
 
-class FuzzRunner(CallRunner):
+class FuzzRunner(CallSessions):
     """The real call runner; without models, each call is held until its line closes."""
 
     def __init__(self, settings: Any, models: Any | None) -> None:
@@ -44,7 +43,7 @@ class FuzzRunner(CallRunner):
         self.live: Counter[str] = Counter()
         self.max_live: Counter[str] = Counter()
 
-    async def run(self, line: SimulatedLine, spec: CallSpec) -> dict[str, Any]:
+    async def run(self, line: PhoneLine, spec: CallSpec) -> dict[str, Any]:
         carrier = getattr(spec, "carrier_call_id", "") or spec.call_id
         record = RunRecord(str(spec.call_id), spec.line_kind, str(carrier))
         self.runs.append(record)

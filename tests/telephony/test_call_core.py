@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from live_env import live_settings
 
-from telephony.call import CallRunner, CallSpec, national_number
+from voicebot.calls import CallSessions, CallSpec, national_number
 from voicebot.config import Settings
 from voicebot.conversation.state import Direction
 from voicebot.store import Store
 from voicebot.voice.counterpart import ScriptedCounterpart
-from voicebot.voice.line import SimulatedLine
+from voicebot.voice.line import InProcessLine
 from voicebot.voice.pipeline import VoiceModels
 
 
@@ -57,8 +57,8 @@ async def test_an_inbound_caller_is_found_by_number_listed_masked_and_summarised
     core_env: tuple[Settings, VoiceModels],
 ) -> None:
     settings, models = core_env
-    runner = CallRunner(settings, models)
-    line = SimulatedLine()
+    runner = CallSessions(settings, models)
+    line = InProcessLine()
 
     async def speak(text: str) -> np.ndarray:
         pcm, _ = await asyncio.to_thread(models.tts_cache.speak, text)
@@ -92,8 +92,8 @@ async def test_a_call_whose_pipeline_fails_still_stores_a_summary(
     core_env: tuple[Settings, VoiceModels],
 ) -> None:
     settings, _ = core_env
-    runner = CallRunner(settings, models=object())  # type: ignore[arg-type]
-    line = SimulatedLine()
+    runner = CallSessions(settings, models=object())  # type: ignore[arg-type]
+    line = InProcessLine()
     spec = CallSpec("test", Direction.INBOUND, "13900000000")
     summary = await asyncio.wait_for(runner.run(line, spec), 30)
 

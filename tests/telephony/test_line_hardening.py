@@ -15,13 +15,13 @@ from live_env import live_settings, stored_summaries
 from test_sip_signalling import RawSip, request
 from twilio_peer import ACCOUNT_SID, FakeTwilioApi, TwilioStream, signed, twilio_section
 
-from telephony.call import CallRunner, CallSpec, find_account
 from telephony.server import create_server
 from telephony.sip.endpoint import SipCall, SipEndpoint
 from telephony.sip.service import SipCalls
 from telephony.twilio.status import CallStatusLog
+from voicebot.calls import CallSessions, CallSpec, find_account
 from voicebot.config import Settings
-from voicebot.voice.line import SimulatedLine
+from voicebot.voice.line import PhoneLine
 from voicebot.voice.pipeline import VoiceModels
 
 
@@ -172,7 +172,7 @@ async def test_a_hostile_call_id_names_no_file_and_the_call_is_stored_once(
     target = tmp_path / "outside"
     hostile = [f"../../../..{target}/pwned", "nul\x00byte@host", "used-twice"]
     endpoint = SipEndpoint(sip_settings(rtp_timeout_s=1.0))
-    SipCalls(CallRunner(settings, models), endpoint)
+    SipCalls(CallSessions(settings, models), endpoint)
     await endpoint.start()
     transport, peer = await raw_peer()
     media = free_port()
@@ -203,7 +203,7 @@ async def test_a_hostile_call_id_names_no_file_and_the_call_is_stored_once(
 # --- Twilio ------------------------------------------------------------------------------
 
 
-class HoldingRunner(CallRunner):
+class HoldingRunner(CallSessions):
     """The call runner with the conversation replaced: each call stays up until its line
     closes, and the specs are kept."""
 
@@ -211,7 +211,7 @@ class HoldingRunner(CallRunner):
         super().__init__(settings, models=None)  # type: ignore[arg-type]
         self.specs: list[CallSpec] = []
 
-    async def run(self, line: SimulatedLine, spec: CallSpec) -> dict[str, Any]:
+    async def run(self, line: PhoneLine, spec: CallSpec) -> dict[str, Any]:
         self.specs.append(spec)
         try:
             await line.wait_closed()

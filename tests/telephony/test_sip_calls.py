@@ -18,10 +18,10 @@ from borrower import ListeningBorrower, answer_files, speaking
 from conftest import needs_baresip, sip_settings
 from live_env import stored_summaries
 
-from telephony.call import CallRunner
 from telephony.sip.endpoint import SipEndpoint
 from telephony.sip.service import SipCalls
 from voicebot.accounts import parse_account
+from voicebot.calls import CallSessions
 from voicebot.config import Settings, load_settings
 from voicebot.store import Store
 from voicebot.voice.pipeline import VoiceModels
@@ -82,7 +82,7 @@ async def _place_all(settings: Settings, models: VoiceModels, tmp: Path) -> Resu
 
     agent = await phone("agent", "agent")
     outbound_phone = await phone("outbound")
-    runner = CallRunner(settings, models, clock=lambda: NOW)
+    runner = CallSessions(settings, models, clock=lambda: NOW)
     sip = sip_settings(agent_uri=agent.uri, proxy=f"127.0.0.1:{outbound_phone.port}")
     bot = SipCalls(runner, SipEndpoint(sip))
     endpoint = bot.endpoint

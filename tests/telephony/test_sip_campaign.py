@@ -47,10 +47,11 @@ async def test_an_unanswered_campaign_call_is_no_response(baresip, tmp_path: Pat
 
 
 def test_campaign_run_line_sip_opens_the_sip_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voicebot.campaigns.lines import open_line
+    from telephony.carriers import campaign_lines
 
     monkeypatch.setenv("VOICEBOT_SIP__PROXY", "")
     with pytest.raises(LineNotConfigured, match=r"sip\.proxy"):
-        open_line("sip", load_settings(environ={}), None)
+        campaign_lines().open("sip", load_settings(environ={}), None)
     monkeypatch.setenv("VOICEBOT_SIP__PROXY", "127.0.0.1:5060")
-    assert isinstance(open_line("sip", load_settings(environ={}), None), SipCampaignLine)
+    line = campaign_lines().open("sip", load_settings(environ={}), None)
+    assert isinstance(line, SipCampaignLine)

@@ -11,22 +11,22 @@ from aiohttp import web
 from conftest import needs_baresip
 from test_sip_line import loud, tone, until
 
-from telephony.call import CallRunner, CallSpec
 from telephony.server import create_server
 from telephony.sip.service import SIP_ENDPOINT
+from voicebot.calls import CallSessions, CallSpec
 from voicebot.config import Settings, load_settings
 from voicebot.speech.audio import mulaw_encode
-from voicebot.voice.line import SimulatedLine
+from voicebot.voice.line import PhoneLine
 
 
-class RecordingRunner(CallRunner):
+class RecordingRunner(CallSessions):
     """The call runner with the conversation replaced: it plays a tone and records the spec."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, models=None)  # type: ignore[arg-type]
         self.specs: list[CallSpec] = []
 
-    async def run(self, line: SimulatedLine, spec: CallSpec) -> dict[str, Any]:
+    async def run(self, line: PhoneLine, spec: CallSpec) -> dict[str, Any]:
         self.specs.append(spec)
         await line.send_from_bot(mulaw_encode(tone(300, 1.0)))
         return {"call_id": spec.call_id}

@@ -30,8 +30,8 @@ from twilio_peer import (
     twilio_section,
 )
 
-from telephony.call import CallRunner
 from telephony.server import create_server
+from voicebot.calls import CallSessions
 from voicebot.config import Settings
 from voicebot.review_store import ReviewStore
 from voicebot.voice.pipeline import VoiceModels
@@ -99,7 +99,7 @@ async def _place_all(settings: Settings, models: VoiceModels) -> Results:
         "telephony": {"public_url": base},
         "twilio": twilio_section(api.url, agent_number=AGENT),
     }
-    runner = CallRunner(settings, models, clock=lambda: NOW)
+    runner = CallSessions(settings, models, clock=lambda: NOW)
     app = create_server(settings, sections=sections, runner=runner, clock=lambda: NOW)
     results: Results = {"runner": runner}
     async with TestClient(TestServer(app, host="127.0.0.1", port=port)) as client:

@@ -12,10 +12,11 @@ import pytest
 from live_env import ACCOUNT, live_settings
 from twilio_peer import FakeTwilioApi, stream_parameters, twilio_section
 
+from telephony.carriers import campaign_lines
 from telephony.twilio.campaign import TwilioCampaignLine
 from telephony.twilio.status import CallStatusLog
 from voicebot.accounts import parse_account
-from voicebot.campaigns.lines import LineNotConfigured, open_line
+from voicebot.campaigns.lines import LineNotConfigured
 from voicebot.campaigns.scheduler import AttemptOutcome
 from voicebot.config import Settings
 from voicebot.store import Store
@@ -87,7 +88,7 @@ def test_outside_calling_hours_nothing_is_dialled(tmp_path: Path) -> None:
 
 def test_an_unconfigured_twilio_line_is_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(LineNotConfigured, match=r"twilio\.enabled"):
-        open_line("twilio", live_settings(tmp_path), None)
+        campaign_lines(sections={}).open("twilio", live_settings(tmp_path), None)
 
 
 def test_voicebot_call_without_twilio_settings_says_what_is_missing(

@@ -15,7 +15,7 @@ import pytest
 from voicebot.config import Settings, load_settings
 from voicebot.conversation.script import load_script
 from voicebot.scenario import parse_scenario
-from voicebot.voice.driver import CallOptions, run_audio_call
+from voicebot.simulate import CallOptions, run_audio_call
 from voicebot.voice.pipeline import VoiceModels
 
 ACCOUNT = {
@@ -32,13 +32,15 @@ ACCOUNT = {
 NOW = "2026-11-25T10:00:00+08:00"
 
 # name -> (borrower entries, counterpart cues: entry index -> seconds into the bot's turn)
-CALLS: dict[str, tuple[list[str], dict[int, float]]] = {
+CALLS: dict[str, tuple[list[Any], dict[int, float]]] = {
     "promise": (["对，我是", "幺二三四", "我最近失业了", "这周五发工资，全部还上", "对"], {}),
     "third_party": (["喂，我是他老婆，他在上班"], {}),
     # The borrower talks over the disclosure 2.5 s in; it must stop and be said again.
     "barge_in": (["对，我是", "幺二三四", "等一下，你说我欠多少钱"], {2: 2.5}),
     # The borrower hangs up 1 s into the bot's request for the ID digits.
     "hangup": (["对，我是", "<hangup>"], {1: 1.0}),
+    # The borrower keys the ID digits on the phone's keypad instead of saying them.
+    "keyed_id": (["对，我是", {"dtmf": "1234#"}, "<hangup>"], {}),
     "silence": ([], {}),
 }
 

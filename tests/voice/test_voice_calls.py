@@ -70,6 +70,13 @@ def test_hang_up_mid_sentence_still_writes_the_summary(voice_calls: Calls) -> No
     assert not summary["identity_verified"]
 
 
+def test_id_digits_keyed_on_the_keypad_verify_the_borrower(voice_calls: Calls) -> None:
+    summary = voice_calls["keyed_id"]
+    assert summary["identity_verified"], _dialogue(summary)
+    assert "1234" in _said(summary, "borrower")
+    assert summary["disclosed"] == {"amount": 3250.6, "overdue_days": 15}
+
+
 def test_silence_ends_as_no_response(voice_calls: Calls) -> None:
     summary = voice_calls["silence"]
     assert summary["outcome"] == "no_response"

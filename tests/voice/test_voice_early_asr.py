@@ -20,7 +20,7 @@ from pipecat.tests.utils import run_test
 from voicebot.config import ConfigError, VoiceSettings, load_settings
 from voicebot.voice.line import FRAME_SAMPLES, SAMPLE_RATE
 from voicebot.voice.pipeline import CallHooks, VoiceModels, build_stt, stock_profile
-from voicebot.voice.stt_service import LocalWhisperSTTService
+from voicebot.voice.stt_service import RecognizerSTTService
 
 _PARAMS = VADParams(confidence=0.5, start_secs=0.15, stop_secs=0.55, min_volume=0.3)
 
@@ -29,10 +29,10 @@ def _silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.int16)
 
 
-async def _transcribe(models: VoiceModels, audio: np.ndarray) -> tuple[str, LocalWhisperSTTService]:
+async def _transcribe(models: VoiceModels, audio: np.ndarray) -> tuple[str, RecognizerSTTService]:
     early_params = _PARAMS.model_copy(update={"stop_secs": VoiceSettings().vad_early_stop_secs})
     early = SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=early_params)
-    stt = LocalWhisperSTTService(models.transcriber, early_vad=early)
+    stt = RecognizerSTTService(models.transcriber, early_vad=early)
     vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=_PARAMS))
     frames = [
         InputAudioRawFrame(audio[i : i + FRAME_SAMPLES].tobytes(), SAMPLE_RATE, 1)

@@ -1,6 +1,5 @@
 """A seeded review database, the app over it, and signed-in clients for the web tests."""
 
-import json
 import random
 import re
 import struct
@@ -128,15 +127,3 @@ def _csrf(page: str) -> str:
 async def agent(client: TestClient) -> str:
     """Signs `client` in as an agent; its CSRF token."""
     return await sign_in(client, "alice")
-
-
-def summary_of(path: Path, call_id: str) -> dict:
-    store = Store(path)
-    try:
-        return json.loads(
-            store.db.execute(
-                "SELECT summary_json FROM calls WHERE call_id = ?", (call_id,)
-            ).fetchone()[0]
-        )
-    finally:
-        store.close()

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from tests.web.conftest import ESCALATED, NOW, TODAY, sign_in
 from voicebot.cli import main
 from voicebot.config import Settings
+from voicebot.notes import PACKAGED_PROMPTS_DIR, labels
 from voicebot.review_store import ReviewStore, match_query, search_terms
 from voicebot.store import DuplicateCall, Store
 from voicebot.web.queries import find_calls, parse_filters
@@ -45,7 +46,8 @@ async def test_search_matches_substrings_of_any_length(settings: Settings) -> No
     review = ReviewStore(settings.store_path)
     try:
         for q, expected in [("住", True), ("住院", True), ("住院了打我", False), ("院了", True)]:
-            filters = parse_filters({"scope": "all", "q": q, "campaign": "M9-special"})
+            params = {"scope": "all", "q": q, "campaign": "M9-special"}
+            filters = parse_filters(params, labels(settings.prompts_dir))
             page = find_calls(review.db, filters, TODAY)
             assert ([r["call_id"] for r in page.rows] == [ESCALATED]) is expected, q
     finally:
@@ -74,7 +76,8 @@ async def test_new_calls_become_searchable_and_are_never_replaced(settings: Sett
 
 
 def _found(review: ReviewStore, q: str) -> list[str]:
-    page = find_calls(review.db, parse_filters({"scope": "all", "q": q}), TODAY)
+    filters = parse_filters({"scope": "all", "q": q}, labels(PACKAGED_PROMPTS_DIR))
+    page = find_calls(review.db, filters, TODAY)
     return [row["call_id"] for row in page.rows]
 
 

@@ -1,4 +1,4 @@
-"""The calls this server carries right now, for operators (`GET /calls/active`).
+"""The calls a process carries right now, for operators (`GET /calls/active`).
 
 Entries hold the borrower's number for the call's own use; everything that leaves the
 registry (JSON, logs) shows it masked.
@@ -15,7 +15,7 @@ from voicebot.masking import mask_phone
 class ActiveCall:
     call_id: str
     direction: str  # "inbound" or "outbound"
-    line: str  # the carrier: "twilio", "sip"
+    line: str  # the line kind: "twilio", "sip", "simulated"
     number: str  # never shown unmasked
     started_at: datetime
     state: str = "connected"  # connected -> in_conversation -> transferring -> ending
@@ -32,7 +32,7 @@ class ActiveCall:
 
 
 class CallRegistry:
-    """Live calls by id; the call's runner adds, updates and removes its entry."""
+    """Live calls by id; each call's session adds, updates and removes its entry."""
 
     def __init__(self) -> None:
         self._calls: dict[str, ActiveCall] = {}

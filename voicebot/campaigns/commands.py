@@ -8,14 +8,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from voicebot.accounts import InvalidField
-from voicebot.campaigns.lines import LINES
+from voicebot.campaigns.lines import CampaignLines
 from voicebot.config import Settings
 from voicebot.masking import MaskingFilter
 from voicebot.scenario import parse_now
 
 
-def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add the `campaign` and `worker` subcommands to the CLI's parser."""
+def add_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]", lines: CampaignLines
+) -> None:
+    """Add the `campaign` and `worker` subcommands to the CLI's parser; `lines` are the
+    lines a campaign may run on (the composition root's carriers)."""
     campaign = commands.add_parser("campaign", help="outbound campaigns")
     actions = campaign.add_subparsers(required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a campaign from a CSV of accounts")
@@ -25,14 +28,14 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
     run = actions.add_parser("run", help="place the campaign's calls")
     run.add_argument("name")
-    run.add_argument("--line", choices=LINES, required=True)
+    run.add_argument("--line", choices=lines.names, required=True)
     run.add_argument("--personas", type=Path, help="simulated line: account_id -> borrower lines")
     run.add_argument("--now", help="simulated line: the campaign clock's start, ISO 8601")
     run.add_argument("--days", type=float, default=7, help="run until this many days on")
-    run.set_defaults(run=_run)
+    run.set_defaults(run=_run, campaign_lines=lines)
 
     worker = commands.add_parser("worker", help="take campaign calls from the Redis queue")
-    worker.set_defaults(run=_worker)
+    worker.set_defaults(run=_worker, campaign_lines=lines)
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,7 +63,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from voicebot.campaigns.lines import LineNotConfigured, PersonaError
     from voicebot.campaigns.report import LiveProgress, final_report
-    from voicebot.campaigns.runner import RunOptions, run_campaign
+    from voicebot.campaigns.runner import RunOptions, run_embedded
     from voicebot.campaigns.state import CampaignState
     from voicebot.store import Store
 
@@ -75,18 +78,24 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not known:
         print(f"voicebot: no campaign named {args.name!r}; create it first", file=sys.stderr)
         return 2
+    try:  # before any state: a line not set up, bad personas
+        line = args.campaign_lines.open(args.line, settings, args.personas)
+    except (LineNotConfigured, PersonaError) as error:
+        print(f"voicebot: {error}", file=sys.stderr)
+        return 2
     # Only the simulated line keeps its own clock; a real line calls in real time.
-    virtual = args.line == "simulated"
-    options = RunOptions(args.name, start, start + timedelta(days=args.days), virtual)
+    end = start + timedelta(days=args.days)
+    options = RunOptions(args.name, start, end, line.virtual_time)
     log_path = settings.store_path.parent / "campaigns.log"
     _log_to(log_path)  # SMS sent (masked numbers) and dialer errors; the screen shows progress
     display = LiveProgress(sys.stderr)
     began = time.monotonic()
-    try:
-        progress = run_campaign(settings, options, args.line, args.personas, display)
-    except (LineNotConfigured, PersonaError) as error:
-        print(f"voicebot: {error}", file=sys.stderr)
-        return 2
+    if settings.campaigns.redis_url:  # `voicebot worker`s dial; arq only when scaling out
+        from voicebot.campaigns.queue import run_on_workers
+
+        progress = run_on_workers(settings, options, args.line, args.personas, display)
+    else:
+        progress = run_embedded(settings, options, line, args.line, args.personas, display)
     display.finish()
     store = Store(settings.store_path)
     state = CampaignState(store)
@@ -128,5 +137,5 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(message)s", handlers=[console]
     )
-    run_worker(settings)
+    run_worker(settings, args.campaign_lines)
     return 0

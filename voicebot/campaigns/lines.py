@@ -1,10 +1,13 @@
-"""Phone lines a campaign dials through: the simulated line here, Twilio and SIP in telephony/.
+"""The lines a campaign dials through: the simulated text line here, the carriers' lines
+handed in by the composition root (`telephony.carriers.campaign_lines`).
 
-The simulated line runs each call offline through `run_text_call`, the borrower played by
-a persona: the lines a scenario's `borrower:` list would hold, per account.
+The simulated line (`TextCampaignLine`) runs each call offline through the call session
+over a text line (`voicebot.simulate.simulate_call`, in LLM mode when `[llm]` is set),
+the borrower played by a persona: the lines a scenario's `borrower:` list would hold, per
+account.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +21,9 @@ from voicebot.config import Settings
 from voicebot.conversation.script import Script, load_script
 from voicebot.conversation.state import Direction
 from voicebot.scenario import Scenario
-from voicebot.simulate import run_text_call
+from voicebot.simulate import simulate_call
 
-LINES = ("simulated", "twilio", "sip")
+SIMULATED = "simulated"
 BUSY = "<busy>"  # persona entry: the line is engaged, nobody answers, nothing is said
 DEFAULT_PERSONA = "default"
 
@@ -39,8 +42,8 @@ class DialResult:
     summary: dict[str, Any] | None  # None when no call connected to the engine (busy)
 
 
-class Line(Protocol):
-    """Places one outbound call and reports how it went."""
+class CampaignDialer(Protocol):
+    """A campaign's line: places one outbound call and reports how it went."""
 
     # The simulated line runs on the campaign's clock (the attempt's planned time); a real
     # line's call happens when it happens.
@@ -95,8 +98,9 @@ def _lines(path: Path, key: str, value: Sequence[Any]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-class SimulatedLine:
-    """Every call offline through the conversation engine, against a persona."""
+class TextCampaignLine:
+    """The simulated line: every call offline through the conversation engine, in text,
+    against a persona."""
 
     virtual_time = True
 
@@ -116,25 +120,32 @@ class SimulatedLine:
             borrower=lines,
             now=at,
         )
-        summary = run_text_call(scenario, self.settings, self.script, at)
+        summary = simulate_call(scenario, self.settings, self.script, at)
         return DialResult(AttemptOutcome(summary["outcome"]), summary)
 
 
-def open_line(kind: str, settings: Settings, personas_path: Path | None) -> Line:
-    """The line named `kind`; LineNotConfigured when its carrier is not set up."""
-    if kind == "twilio":
-        from telephony.twilio.campaign import TwilioCampaignLine  # carriers only when used
+CarrierLineFactory = Callable[[Settings], CampaignDialer]  # raises LineNotConfigured
 
-        return TwilioCampaignLine(settings)
-    if kind == "sip":
-        from telephony.sip.campaign import SipCampaignLine
 
-        return SipCampaignLine(settings)
-    if kind != "simulated":
-        raise LineNotConfigured(f"the {kind} line is not configured; only simulated is available")
-    personas = (
-        load_personas(personas_path)
-        if personas_path
-        else Personas(Path("<no personas>"), {}, ((),))
-    )
-    return SimulatedLine(settings, personas)
+class CampaignLines:
+    """The lines a campaign may name: the simulated one, and the carriers' (by name)."""
+
+    def __init__(self, carriers: Mapping[str, CarrierLineFactory] | None = None) -> None:
+        self.carriers = dict(carriers or {})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (SIMULATED, *self.carriers)
+
+    def open(self, kind: str, settings: Settings, personas_path: Path | None) -> CampaignDialer:
+        """The line named `kind`; LineNotConfigured when its carrier is not set up."""
+        if kind in self.carriers:
+            return self.carriers[kind](settings)
+        if kind != SIMULATED:
+            raise LineNotConfigured(f"no line named {kind!r}: {', '.join(self.names)}")
+        personas = (
+            load_personas(personas_path)
+            if personas_path
+            else Personas(Path("<no personas>"), {}, ((),))
+        )
+        return TextCampaignLine(settings, personas)

@@ -18,23 +18,45 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.worker import Worker, func
 
 from voicebot.campaigns import attempts as log
-from voicebot.campaigns.lines import Line, open_line
+from voicebot.campaigns.lines import CampaignDialer, CampaignLines
 from voicebot.campaigns.runner import (
     AttemptExecutor,
     Dispatch,
+    RunOptions,
     WallClock,
     new_worker_id,
+    run_rounds,
+    stored_personas,
     wall_clock,
 )
 from voicebot.campaigns.scheduler import Policy
 from voicebot.campaigns.sms import sms_provider
-from voicebot.campaigns.state import Attempt, CampaignState
+from voicebot.campaigns.state import Attempt, CampaignState, Progress
 from voicebot.config import Settings
 from voicebot.store import Store
 
 QUEUE = "voicebot:campaign-calls"
 POLL_S = 0.02  # how often the runner looks at SQLite and a worker at the queue
 logger = logging.getLogger("voicebot.campaigns")
+
+
+def run_on_workers(
+    settings: Settings,
+    options: RunOptions,
+    line_kind: str,
+    personas: Path | None,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+) -> Progress:
+    """`voicebot campaign run` with `campaigns.redis_url` set: `voicebot worker`s dial,
+    each opening the line the campaign stores (`line_kind`, `personas`)."""
+    store = Store(settings.store_path)
+    state = CampaignState(store)
+    try:
+        state.set_line(options.name, line_kind, stored_personas(personas))
+        dispatch = redis_dispatch(settings, state)
+        return asyncio.run(run_rounds(state, settings, options, dispatch, on_progress))
+    finally:
+        store.close()
 
 
 def redis_dispatch(
@@ -99,8 +121,9 @@ async def place_call(ctx: dict[str, Any], attempt_id: int) -> str:
     return await executor.execute(attempt_id)
 
 
-def worker(settings: Settings, burst: bool = False) -> Worker:
-    """An arq worker over `settings.campaigns.redis_url`, dialing up to `concurrency` calls."""
+def worker(settings: Settings, lines: CampaignLines, burst: bool = False) -> Worker:
+    """An arq worker over `settings.campaigns.redis_url`, dialing up to `concurrency` calls
+    on the `lines` each campaign names."""
     if not settings.campaigns.redis_url:
         raise ValueError("campaigns.redis_url is empty: set it to run workers")
     lease = settings.campaigns.dial_lease_seconds
@@ -114,7 +137,7 @@ def worker(settings: Settings, burst: bool = False) -> Worker:
         ctx["executor"] = AttemptExecutor(
             state,
             settings,
-            _line_cache(settings, state),
+            _line_cache(settings, lines, state),
             sms_provider(settings.campaigns.sms_provider),
             worker_id,
         )
@@ -144,14 +167,16 @@ def worker(settings: Settings, burst: bool = False) -> Worker:
     )
 
 
-def _line_cache(settings: Settings, state: CampaignState) -> Callable[[str], Line]:
-    lines: dict[str, Line] = {}
+def _line_cache(
+    settings: Settings, lines: CampaignLines, state: CampaignState
+) -> Callable[[str], CampaignDialer]:
+    opened: dict[str, CampaignDialer] = {}
 
-    def line_for(campaign: str) -> Line:
-        if campaign not in lines:
+    def line_for(campaign: str) -> CampaignDialer:
+        if campaign not in opened:
             kind, personas = state.line_of(campaign)
-            lines[campaign] = open_line(kind, settings, Path(personas) if personas else None)
-        return lines[campaign]
+            opened[campaign] = lines.open(kind, settings, Path(personas) if personas else None)
+        return opened[campaign]
 
     return line_for
 
@@ -162,6 +187,6 @@ async def _heartbeat(state: CampaignState, worker_id: str, every_s: int) -> None
         state.heartbeat(worker_id, wall_clock())
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, lines: CampaignLines) -> None:
     """`voicebot worker`: take calls from the queue until interrupted."""
-    worker(settings).run()
+    worker(settings, lines).run()

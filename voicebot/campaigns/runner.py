@@ -4,6 +4,7 @@ A round: plan the attempts due now (attempts.plan_due), have them dialled (in-pr
 here, or by `voicebot worker`s through Redis, queue.py), wait until each is done, then
 move the clock to the next due time. The simulated line runs on a virtual clock, so a
 week of retries takes seconds; its position is stored, and a rerun resumes from it.
+The Redis scale-out (queue.py) builds on this module, never the other way round.
 """
 
 import asyncio
@@ -19,11 +20,12 @@ from pathlib import Path
 
 from voicebot.campaigns import attempts as log
 from voicebot.campaigns import scheduler as rules
-from voicebot.campaigns.lines import Line, open_line
+from voicebot.campaigns.lines import CampaignDialer
 from voicebot.campaigns.scheduler import CallResult, Policy, result_from_summary
 from voicebot.campaigns.sms import SmsProvider, load_sms_templates, sms_after_call, sms_provider
 from voicebot.campaigns.state import Attempt, CampaignState, Progress
 from voicebot.config import Settings
+from voicebot.conversation.rules import within_calling_window
 from voicebot.store import Store
 
 logger = logging.getLogger("voicebot.campaigns")
@@ -67,7 +69,7 @@ class AttemptExecutor:
         self,
         state: CampaignState,
         settings: Settings,
-        lines: Callable[[str], Line],
+        lines: Callable[[str], CampaignDialer],  # campaign name -> its line
         sms: SmsProvider,
         worker_id: str,
         wall: WallClock = wall_clock,
@@ -115,7 +117,7 @@ class AttemptExecutor:
     def _refused(self, attempt: Attempt, at: datetime) -> bool:
         # Planned earlier (before a restart, or a slow queue): the rules are asked again.
         on_dnc = self.state.store.is_do_not_call(attempt.phone)
-        if not on_dnc and rules.in_window(at, attempt.timezone, self.policy):
+        if not on_dnc and within_calling_window(at, attempt.timezone, self.policy):
             return False
         why = rules.Refusal.DO_NOT_CALL if on_dnc else rules.Refusal.OUTSIDE_WINDOW
         log.skip(self.state, attempt, rules.deferral(attempt.timezone, at, why, None, self.policy))
@@ -193,16 +195,17 @@ async def run_rounds(
 def run_embedded(
     settings: Settings,
     options: RunOptions,
+    line: CampaignDialer,
     line_kind: str,
     personas: Path | None,
     on_progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Progress:
-    """`voicebot campaign run` without Redis: this process dials."""
-    line = open_line(line_kind, settings, personas)  # LineNotConfigured before any state
+    """`voicebot campaign run` without Redis: this process dials `line` (named `line_kind`,
+    opened with `personas`: both are stored with the campaign)."""
     store = Store(settings.store_path)
     state = CampaignState(store)
     try:
-        state.set_line(options.name, line_kind, str(personas) if personas else None)
+        state.set_line(options.name, line_kind, stored_personas(personas))
         worker_id = new_worker_id("runner")
         state.register_worker(worker_id, wall_clock())
         executor = AttemptExecutor(
@@ -218,24 +221,6 @@ def run_embedded(
         store.close()
 
 
-def run_campaign(
-    settings: Settings,
-    options: RunOptions,
-    line_kind: str,
-    personas: Path | None,
-    on_progress: Callable[[Progress], None] = lambda progress: None,
-) -> Progress:
-    """`voicebot campaign run`: in-process, or through Redis workers when a URL is set."""
-    if not settings.campaigns.redis_url:
-        return run_embedded(settings, options, line_kind, personas, on_progress)
-    from voicebot.campaigns.queue import redis_dispatch  # arq only when scaling out
-
-    open_line(line_kind, settings, personas)  # LineNotConfigured, bad personas: fail early
-    store = Store(settings.store_path)
-    state = CampaignState(store)
-    try:
-        state.set_line(options.name, line_kind, str(personas.resolve()) if personas else None)
-        dispatch = redis_dispatch(settings, state)
-        return asyncio.run(run_rounds(state, settings, options, dispatch, on_progress))
-    finally:
-        store.close()
+def stored_personas(personas: Path | None) -> str | None:
+    """The personas file as the campaign stores it: absolute, for workers elsewhere."""
+    return str(personas.resolve()) if personas else None

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from voicebot.config import CampaignSettings, RuleSettings
+from voicebot.conversation.rules import within_calling_window
 
 
 class AttemptOutcome(StrEnum):
@@ -93,8 +94,8 @@ class DayCount:
 class Policy:
     """The calling rules in force: window, daily caps and retry delays."""
 
-    window_start: time
-    window_end: time
+    calling_window_start: time
+    calling_window_end: time
     max_attempts_per_day: int
     max_connected_per_day: int
     retry_no_response: timedelta
@@ -103,8 +104,8 @@ class Policy:
     @classmethod
     def from_settings(cls, rules: RuleSettings, campaigns: CampaignSettings) -> "Policy":
         return cls(
-            window_start=rules.calling_window_start,
-            window_end=rules.calling_window_end,
+            calling_window_start=rules.calling_window_start,
+            calling_window_end=rules.calling_window_end,
             max_attempts_per_day=rules.max_attempts_per_day,
             max_connected_per_day=rules.max_connected_calls_per_day,
             retry_no_response=timedelta(minutes=campaigns.retry_no_response_minutes),
@@ -153,22 +154,15 @@ def local_day(moment: datetime, timezone: str) -> date:
 
 
 @lru_cache(maxsize=4096)
-def in_window(moment: datetime, timezone: str, policy: Policy) -> bool:
-    """Whether `moment` is inside the calling window in the borrower's time zone."""
-    local = moment.astimezone(ZoneInfo(timezone)).time()
-    return policy.window_start <= local < policy.window_end
-
-
-@lru_cache(maxsize=4096)
 def next_window_start(after: datetime, timezone: str, policy: Policy) -> datetime:
     """The earliest moment at or after `after` that is inside the calling window."""
     zone = ZoneInfo(timezone)
     local = after.astimezone(zone)
-    if local.time() < policy.window_start:
-        return datetime.combine(local.date(), policy.window_start, zone)
-    if local.time() < policy.window_end:
+    if local.time() < policy.calling_window_start:
+        return datetime.combine(local.date(), policy.calling_window_start, zone)
+    if local.time() < policy.calling_window_end:
         return after
-    return datetime.combine(local.date() + timedelta(days=1), policy.window_start, zone)
+    return datetime.combine(local.date() + timedelta(days=1), policy.calling_window_start, zone)
 
 
 @lru_cache(maxsize=4096)
@@ -176,7 +170,7 @@ def next_day_window(after: datetime, timezone: str, policy: Policy) -> datetime:
     """The start of the calling window on the borrower's next local day."""
     zone = ZoneInfo(timezone)
     tomorrow = after.astimezone(zone).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, policy.window_start, zone)
+    return datetime.combine(tomorrow, policy.calling_window_start, zone)
 
 
 def refusal(
@@ -192,7 +186,7 @@ def refusal(
         return Refusal.DO_NOT_CALL
     if promise_due is not None and promise_due >= local_day(now, target.timezone):
         return Refusal.PROMISE_PENDING
-    if not in_window(now, target.timezone, policy):
+    if not within_calling_window(now, target.timezone, policy):
         return Refusal.OUTSIDE_WINDOW
     if day.attempts >= policy.max_attempts_per_day:
         return Refusal.ATTEMPT_CAP
@@ -210,7 +204,9 @@ def deferral(
         return Decision(None, Closure.DO_NOT_CALL)
     if why is Refusal.PROMISE_PENDING and promise_due is not None:
         zone = ZoneInfo(timezone)
-        after_due = datetime.combine(promise_due + timedelta(days=1), policy.window_start, zone)
+        after_due = datetime.combine(
+            promise_due + timedelta(days=1), policy.calling_window_start, zone
+        )
         return Decision(max(after_due, next_window_start(now, timezone, policy)))
     if why is Refusal.OUTSIDE_WINDOW:
         return Decision(next_window_start(now, timezone, policy))
@@ -257,7 +253,7 @@ def _closure(result: CallResult) -> Closure | None:
 
 
 def result_from_summary(summary: Mapping[str, Any]) -> CallResult:
-    """The scheduler's view of a call summary (CONTRACT.md)."""
+    """The scheduler's view of a call summary (voicebot/schema/call_summary.schema.json)."""
     return CallResult(
         outcome=AttemptOutcome(summary["outcome"]),
         next_action=summary["next_action"],

@@ -75,7 +75,6 @@ CREATE TABLE IF NOT EXISTS campaign_workers (
 """
 # Before any real time: a newly added account is due at once, whatever the clock says.
 DUE_NOW = "0001-01-01T00:00:00.000000+00:00"
-OPEN = ("planned", "dialing")
 
 
 class CampaignError(ValueError):

@@ -75,7 +75,7 @@ class AccountDirectory(Protocol):
 
 
 class Conversation(PlanSteps):
-    """Runs the outbound reminder or the inbound hotline conversation of DOMAIN.md."""
+    """Runs the outbound reminder or the inbound hotline conversation (prompts/script.yaml)."""
 
     def __init__(
         self,
@@ -132,8 +132,9 @@ class Conversation(PlanSteps):
             return rules
         context = _READER_CONTEXT.get(self.state.step)
         reading = self.reader.read(rules.text, context)
-        answered = context is None or not self.needs_help(rules)
-        return merge_reading(rules, reading, answered=answered)
+        if context is None or reading.label is None:  # nothing to fill: no trial run needed
+            return merge_reading(rules, reading, answered=True)
+        return merge_reading(rules, reading, answered=not self.needs_help(rules))
 
     def _hear_after_end(self, text: str, m: Meaning) -> None:
         """Words heard while the goodbye plays (the voice line still listens): a greeting
@@ -181,7 +182,6 @@ class Conversation(PlanSteps):
             self.state.step = Step.ENDED
 
     def _hear_words(self, text: str) -> None:
-        self.state.heard_anything = True
         self.state.silent_turns = 0
         self.state.lines.append(Line("borrower", text.strip()))
 

@@ -3,10 +3,11 @@
 Each rule lives here once; the engine and the summary both ask these functions.
 """
 
-from datetime import datetime
+from datetime import datetime, time
+from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from voicebot.config import RuleSettings
 from voicebot.conversation.state import CallState, Direction, EscalationReason, NextAction, Outcome
 from voicebot.understanding.meaning import ReasonCategory, Request
 
@@ -20,10 +21,25 @@ _REQUEST_ESCALATIONS = {
 HIGH_PRIORITY = frozenset({EscalationReason.VULNERABLE, EscalationReason.COMPLAINT})
 
 
-def within_calling_window(now: datetime, timezone: str, rules: RuleSettings) -> bool:
-    """Whether `now` falls in the calling window in the borrower's own time zone."""
+class CallingWindow(Protocol):
+    """The hours borrowers may be called: the `[rules]` settings or a campaign's policy."""
+
+    @property
+    def calling_window_start(self) -> time: ...
+
+    @property
+    def calling_window_end(self) -> time: ...
+
+
+@lru_cache(maxsize=4096)  # a campaign round asks the same (moment, zone) for every account
+def within_calling_window(now: datetime, timezone: str, window: CallingWindow) -> bool:
+    """Whether `now` falls in the calling window in the borrower's own time zone.
+
+    The one window check: a call asks it before dialling, the campaign scheduler before
+    queueing an account.
+    """
     local = now.astimezone(ZoneInfo(timezone)).time()
-    return rules.calling_window_start <= local < rules.calling_window_end
+    return window.calling_window_start <= local < window.calling_window_end
 
 
 def final_outcome(state: CallState) -> Outcome:

@@ -109,9 +109,7 @@ class CallState:
     id_failures: int = 0
     misunderstood: int = 0  # times the current question was not understood
     silent_turns: int = 0
-    heard_anything: bool = False
     disclosed: bool = False
-    disclosed_before_verification: bool = False
     reason: Reason | None = None
     pending_amount: Decimal | None = None
     pending_date: date | None = None

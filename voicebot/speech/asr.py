@@ -6,6 +6,7 @@ a hint of what the bot just asked, which changes the prompt and hotwords: short 
 (对, 是我, four ID digits) are the hardest and matter most.
 """
 
+import asyncio
 import re
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from opencc import OpenCC
@@ -82,6 +84,16 @@ class Transcription:
     seconds: float
     early: bool = False  # decoded from the speaker's first pause, before the turn ended
     uncorrected: str = ""  # the kept text before near-homophones were rewritten
+    engine: str = "offline"  # who answered: "offline" (Whisper here) or "remote" (a server)
+    fallback: str | None = None  # why the remote did not: "down", "timeout", "error"
+
+
+class Recognizer(Protocol):
+    """Anything that turns one utterance into a `Transcription` without blocking the loop."""
+
+    async def recognize(
+        self, pcm16: np.ndarray, sample_rate: int, hint: str | None, names: Sequence[str]
+    ) -> Transcription: ...
 
 
 @lru_cache(maxsize=1)
@@ -181,6 +193,41 @@ def digits_only(text: str) -> str:
     return _DIGIT_RUN.sub(_to_digits, text)
 
 
+def is_silent(audio: np.ndarray) -> bool:
+    """True for a float clip with nothing to hear (Whisper invents text for silence)."""
+    return audio.size == 0 or float(np.sqrt(np.mean(np.square(audio)))) < _SILENCE_RMS
+
+
+def clean_transcript(
+    raw: str,
+    bias: _Bias,
+    hint: str | None,
+    names: Sequence[str] = (),
+    corrector: PhoneticCorrector | None = None,
+) -> tuple[str, str, str | None]:
+    """What a recogniser heard, made usable: (kept text, text before corrections, dropped).
+
+    Simplified characters, digit answers as digits, echoes of the prompt and decoder loops
+    dropped, near-homophones of the domain's phrases rewritten. Used for the local decode
+    and for a remote server's answer alike.
+    """
+    text = _t2s().convert(raw)
+    if hint == HINT_DIGITS:
+        text = digits_only(text)
+    text = drop_echoed_tail(text, bias.prompt)
+    heard = text = collapse_repetitions(text, allow_digits=hint == HINT_DIGITS)
+    if corrector is not None and hint != HINT_DIGITS:
+        text = corrector.correct(text, names)
+    dropped = None
+    if not raw:
+        dropped = "no_speech"
+    elif is_prompt_echo(text, bias.prompt) or is_prompt_echo(text, bias.hotwords or ""):
+        dropped = "echo"
+    elif is_repetition_loop(text, allow_digits=hint == HINT_DIGITS):
+        dropped = "loop"
+    return ("", "", dropped) if dropped else (text, heard, None)
+
+
 def bias_for(hint: str | None, domain_prompt: str, max_new_tokens: int) -> _Bias:
     """The prompt, hotwords and token cap used for a hint."""
     if hint is None:
@@ -255,8 +302,7 @@ class Transcriber:
         """Like `transcribe`, also returning the raw text, drop reason and decode time."""
         started = time.perf_counter()
         audio = resample(pcm16_to_float(pcm16), sample_rate, WHISPER_SAMPLE_RATE)
-        if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio)))) < _SILENCE_RMS:
-            # Whisper invents text for silence (对不起, the prompt); nothing to hear here.
+        if is_silent(audio):
             return Transcription("", "", "silence", time.perf_counter() - started)
         bias = bias_for(hint, self._domain_prompt, self._max_new_tokens)
         if bias.pad_seconds:
@@ -268,24 +314,17 @@ class Transcriber:
         # Whisper's own no-speech gate is off (it dropped clear short answers); this one is
         # tuned on the offline voice at 8 kHz: answers scored 0.05-0.43, noise 0.57-0.95.
         raw = decoded.text if decoded.no_speech_prob < _NO_SPEECH_PROB else ""
-        text = _t2s().convert(raw)
-        if hint == HINT_DIGITS:
-            text = digits_only(text)
-        text = drop_echoed_tail(text, bias.prompt)
-        heard = text = collapse_repetitions(text, allow_digits=hint == HINT_DIGITS)
-        if self._corrector is not None and hint != HINT_DIGITS:
-            text = self._corrector.correct(text, names)
-        dropped = None
-        if not raw:
-            dropped = "no_speech"
-        elif is_prompt_echo(text, bias.prompt) or is_prompt_echo(text, bias.hotwords or ""):
-            dropped = "echo"
-        elif is_repetition_loop(text, allow_digits=hint == HINT_DIGITS):
-            dropped = "loop"
+        text, heard, dropped = clean_transcript(raw, bias, hint, names, self._corrector)
         return Transcription(
-            text="" if dropped else text,
+            text=text,
             raw_text=raw,
             dropped=dropped,
             seconds=time.perf_counter() - started,
-            uncorrected="" if dropped else heard,
+            uncorrected=heard,
         )
+
+    async def recognize(
+        self, pcm16: np.ndarray, sample_rate: int, hint: str | None, names: Sequence[str]
+    ) -> Transcription:
+        """`transcribe_detailed` in a worker thread (the `Recognizer` of the offline engine)."""
+        return await asyncio.to_thread(self.transcribe_detailed, pcm16, sample_rate, hint, names)

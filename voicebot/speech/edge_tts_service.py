@@ -5,24 +5,19 @@ translated here, at the boundary, into `SpeechServiceUnavailable` so the pipelin
 retry or fall back to the offline voice without knowing edge-tts's exception types.
 """
 
+import io
+
 import aiohttp
+import av
 import edge_tts
+import numpy as np
 from edge_tts import exceptions as edge_errors
 
+from voicebot.speech.fallback import SpeechServiceUnavailable
+
+__all__ = ["DEFAULT_VOICE", "EdgeVoice", "SpeechServiceUnavailable", "synthesize_edge"]
+
 DEFAULT_VOICE = "zh-CN-XiaoxiaoNeural"
-
-
-class SpeechServiceUnavailable(RuntimeError):
-    """The online speech service could not produce audio.
-
-    `retryable` is True for network and server trouble that may pass (timeouts, refused
-    connections, 5xx, dropped sockets, no audio) and False for requests the service
-    refuses (other 4xx answers), which a retry cannot fix.
-    """
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 def _translate(error: BaseException) -> SpeechServiceUnavailable:
@@ -72,3 +67,36 @@ async def synthesize_edge(
     except (TimeoutError, aiohttp.ClientError, OSError, edge_errors.EdgeTTSException) as error:
         raise _translate(error) from error
     return bytes(audio)
+
+
+def decode_mp3(data: bytes) -> tuple[np.ndarray, int]:
+    """Mono int16 samples and the sample rate of an MP3 (edge-tts's 24 kHz audio)."""
+    try:
+        with av.open(io.BytesIO(data), mode="r", format="mp3") as container:
+            resampler = av.AudioResampler(format="s16", layout="mono")
+            rate, chunks = 0, []
+            for frame in container.decode(audio=0):
+                rate = frame.sample_rate
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+    except (av.FFmpegError, ValueError) as error:
+        message = f"edge-tts audio unreadable: {error}"
+        raise SpeechServiceUnavailable(message, retryable=True) from error
+    if not chunks:
+        raise SpeechServiceUnavailable("edge-tts audio held no samples", retryable=True)
+    return np.concatenate(chunks).astype(np.int16), rate
+
+
+class EdgeVoice:
+    """An Edge neural voice as a remote voice: text in, int16 samples and rate out."""
+
+    def __init__(self, voice: str = DEFAULT_VOICE) -> None:
+        self.voice = voice
+        self.voice_id = f"edge-{voice}"  # what the sentence cache keys its audio by
+
+    def __repr__(self) -> str:
+        return f"edge-tts {self.voice}"
+
+    async def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """Raises `SpeechServiceUnavailable`; the caller bounds the time it waits."""
+        return decode_mp3(await synthesize_edge(text, self.voice))

@@ -2,9 +2,10 @@
 
 It behaves like a patient person: it waits until the bot has finished its turn (the bot
 has spoken and then been quiet for `reply_gap_s`), then says the next entry: text through
-the offline voice, an audio clip as given, nothing for `<silence>`, or hangs up for
-`<hangup>`. A cue can instead make an entry start `after_s` seconds into the bot's turn:
-that is how tests talk over the bot (barge-in) or hang up mid-sentence.
+the offline voice, an audio clip as given, keys for `{dtmf: "1234#"}` (pressed one by one,
+`KEY_GAP_S` apart), nothing for `<silence>`, or hangs up for `<hangup>`. A cue can
+instead make an entry start `after_s` seconds into the bot's turn: that is how tests talk
+over the bot (barge-in) or hang up mid-sentence.
 """
 
 import asyncio
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot.scenario import HANGUP, SILENCE, AudioEntry, Entry
+from voicebot.scenario import HANGUP, SILENCE, AudioEntry, DtmfEntry, Entry
 from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
-from voicebot.voice.line import FRAME_SECONDS, SAMPLE_RATE, SimulatedLine
+from voicebot.voice.line import FRAME_SECONDS, SAMPLE_RATE, PhoneLine
 
 #: Speaks text as 8 kHz int16 audio (the offline voice, usually through the cache).
 Speaker = Callable[[str], Awaitable[np.ndarray]]
+
+KEY_GAP_S = 0.2  # between two keys the counterpart presses: a quick person on a keypad
 
 
 def read_clip(path: Path) -> np.ndarray:
@@ -38,7 +41,7 @@ class ScriptedCounterpart:
 
     def __init__(
         self,
-        line: SimulatedLine,
+        line: PhoneLine,
         entries: Sequence[Entry],
         speak: Speaker,
         *,
@@ -71,16 +74,24 @@ class ScriptedCounterpart:
             if entry == HANGUP:
                 self._line.hang_up("borrower")
                 return
-            if entry != SILENCE:
+            if isinstance(entry, DtmfEntry):
+                await self._press(entry.digits)
+            elif entry != SILENCE:
                 await self._say(entry)
             self._heard_upto = self._line.ticks
 
-    async def _audio(self, entry: Entry) -> np.ndarray:
+    async def _audio(self, entry: str | AudioEntry) -> np.ndarray:
         if isinstance(entry, AudioEntry):
             return await asyncio.to_thread(read_clip, entry.path)
         return await self._speak(entry)
 
-    async def _say(self, entry: Entry) -> None:
+    async def _press(self, keys: str) -> None:
+        for position, key in enumerate(keys):
+            if position:
+                await self._line.wait(KEY_GAP_S)
+            self._line.press(key)
+
+    async def _say(self, entry: str | AudioEntry) -> None:
         audio = await self._audio(entry)
         if self._noise_level:
             noise = np.random.default_rng(len(audio)).normal(0, self._noise_level, audio.size)

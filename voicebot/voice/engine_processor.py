@@ -5,13 +5,17 @@ The processor owns the turn-taking rules of a phone call around the pure engine:
   VAD hears the borrower start to speak over them (barge-in);
 - a disclosure of the debt that was cut off is said again before the next reply;
 - a borrower who says nothing for `no_input_timeout_s` after the bot's turn is a silent
-  turn (`Conversation.hear(None)`);
+  turn (`hear(None)`);
 - the transcript holds what was actually played, stamped with line time.
+
+The engine is heard asynchronously (`TurnEngine.hear`): in LLM mode a turn may wait for
+the LLM (`voicebot.calls.engine.CallEngine`).
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from pipecat.frames.frames import (
     DataFrame,
@@ -24,8 +28,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-from voicebot.conversation.engine import Conversation
-from voicebot.conversation.state import Reply, Step
+from voicebot.conversation.state import CallState, Reply, Step
 from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO
 from voicebot.summary import TimedLine
 from voicebot.voice.tts_service import split_sentences
@@ -42,6 +45,19 @@ _DISCLOSURE_WORDS = ("逾期",)
 KEYED_DIGITS = "dtmf"  # every disclosure line names the overdue amount or days
 
 
+class TurnEngine(Protocol):
+    """The conversation as the processor drives it: started once, then heard turn by turn."""
+
+    @property
+    def state(self) -> CallState: ...
+
+    def start(self) -> Reply: ...
+
+    async def hear(self, text: str | None) -> Reply:
+        """The bot's reply to `text` (None: the borrower said nothing)."""
+        ...
+
+
 @dataclass
 class LineMarker(DataFrame):
     """Travels behind (or ahead of) a line's audio; the output reports it once reached."""
@@ -56,11 +72,11 @@ def is_disclosure(text: str) -> bool:
 
 
 class ConversationProcessor(FrameProcessor):
-    """Drives one call's `Conversation` from transcripts, VAD events and playback."""
+    """Drives one call's conversation from transcripts, VAD events and playback."""
 
     def __init__(
         self,
-        conversation: Conversation,
+        engine: TurnEngine,
         *,
         line_time: Callable[[], float],
         no_input_timeout_s: float,
@@ -71,7 +87,7 @@ class ConversationProcessor(FrameProcessor):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.conversation = conversation
+        self.engine = engine
         self._line_time = line_time
         self._no_input_timeout_s = no_input_timeout_s
         self._on_line = on_line
@@ -93,7 +109,7 @@ class ConversationProcessor(FrameProcessor):
 
     def hint(self) -> str | None:
         """What the bot just asked, to bias recognition of the answer."""
-        step = self.conversation.state.step
+        step = self.engine.state.step
         if step in _STEP_HINTS:
             return _STEP_HINTS[step]
         if not self._lines:
@@ -103,7 +119,7 @@ class ConversationProcessor(FrameProcessor):
 
     def names(self) -> tuple[str, ...]:
         """The borrower's name once the call knows whose account it is about."""
-        account = self.conversation.state.account
+        account = self.engine.state.account
         return (account.name,) if account else ()
 
     # --- frames ------------------------------------------------------------------------
@@ -114,7 +130,7 @@ class ConversationProcessor(FrameProcessor):
         if direction is not FrameDirection.DOWNSTREAM:
             return
         if isinstance(frame, StartFrame):
-            await self._say(self.conversation.start(), protected=True)
+            await self._say(self.engine.start(), protected=True)
         elif isinstance(frame, VADUserStartedSpeakingFrame):
             await self._on_speech_started()
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
@@ -150,7 +166,7 @@ class ConversationProcessor(FrameProcessor):
             return
         line = TimedLine("borrower", text, self._speech_started_at)
         self._on_line(line)
-        reply = self.conversation.hear(text)
+        reply = await self.engine.hear(text)
         if self._cut_off and not any(is_disclosure(t) for t in reply.say):
             reply = Reply((self._cut_off, *reply.say), reply.ended)
         self._cut_off = None
@@ -206,4 +222,4 @@ class ConversationProcessor(FrameProcessor):
     async def _silence_timer(self) -> None:
         await self._wait(self._no_input_timeout_s)
         self._silence_task = None
-        await self._say(self.conversation.hear(None))
+        await self._say(await self.engine.hear(None))

@@ -1,11 +1,15 @@
 """The voice pipeline of one call, and the speech models every call on a machine shares.
 
-line in -> Silero VAD -> Whisper (segmented) -> conversation engine -> offline TTS -> line out
+line in -> Silero VAD -> ASR (segmented) -> conversation engine -> TTS -> line out
+
+ASR is Whisper here or a server (`voice.asr`), TTS the offline voice, edge-tts or a server
+(`voice.tts`); a remote engine always has the offline one as its fallback.
 
 `Profile` holds the settings that decide latency; `tuned_profile` is ours, `stock_profile`
 is pipecat's out-of-the-box configuration (the benchmark's baseline).
 """
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,15 +33,21 @@ from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
 from voicebot.speech.homophones import PhoneticCorrector
 from voicebot.speech.offline_tts import OfflineVoice
 from voicebot.voice.engine_processor import ConversationProcessor
-from voicebot.voice.line import SAMPLE_RATE
+from voicebot.voice.line import SAMPLE_RATE, PhoneLine
 from voicebot.voice.stt_service import (
     HintProvider,
-    LocalWhisperSTTService,
     NamesProvider,
+    RecognizerSTTService,
     TranscriptionListener,
+    recognizer_for,
 )
-from voicebot.voice.transport import LineTransport, PhoneLine
-from voicebot.voice.tts_service import OfflineTTSService, SpeechCache, SynthesisListener
+from voicebot.voice.transport import LineTransport
+from voicebot.voice.tts_service import (
+    ClauseTTSService,
+    SpeechCache,
+    SynthesisListener,
+    remote_speaker_for,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def tuned_profile(voice: VoiceSettings) -> Profile:
 
 
 def stock_profile() -> Profile:
-    """pipecat's defaults a first integration would use (VAD stop 0.8 s as PIPECAT.md)."""
+    """pipecat's defaults a first integration would use (its VAD stops after 0.8 s)."""
     return Profile(
         "stock",
         VADParams(stop_secs=0.8),
@@ -93,6 +103,19 @@ class VoiceModels:
         self.voice = OfflineVoice(voice.cache_dir)
         self.tts_cache = SpeechCache(self.voice, voice.tts_cache_dir, sample_rate=SAMPLE_RATE)
         self.uncached = SpeechCache(self.voice, None, sample_rate=SAMPLE_RATE)
+        # voice.asr / voice.tts: a remote engine first, the offline one as its fallback.
+        self.recognizer = recognizer_for(voice, self.transcriber, corrector)
+        self.speaker = remote_speaker_for(voice, SAMPLE_RATE)
+
+    async def speak(self, text: str) -> np.ndarray:
+        """The bot saying `text` outside a pipeline (a notice before a transfer): int16 at
+        the line's rate, in the configured voice with the offline one as its fallback."""
+        if self.speaker is not None:
+            said, _, _ = await self.speaker.speak(text)
+            if said is not None:
+                return said
+        pcm, _ = await asyncio.to_thread(self.tts_cache.speak, text)
+        return pcm
 
     def warm_up(self) -> None:
         """Run each model once, so the first call does not pay for initialisation."""
@@ -151,8 +174,8 @@ def build_stt(models: VoiceModels, profile: Profile, hooks: CallHooks) -> FrameP
     if profile.early_stop_secs is not None:
         params = profile.vad.model_copy(update={"stop_secs": profile.early_stop_secs})
         early_vad = SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=params)
-    return LocalWhisperSTTService(
-        models.transcriber,
+    return RecognizerSTTService(
+        models.recognizer,
         hint_provider=hooks.hint,
         names_provider=hooks.names,
         on_transcription=hooks.on_transcription,
@@ -172,8 +195,11 @@ def build_pipeline(
     transport = LineTransport(line, on_played=on_played)
     vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=SAMPLE_RATE, params=profile.vad))
     cache = models.tts_cache if profile.tts_cache else models.uncached
-    tts = OfflineTTSService(
-        cache, on_synthesis=hooks.on_synthesis, per_clause=profile.per_clause_tts
+    tts = ClauseTTSService(
+        cache,
+        on_synthesis=hooks.on_synthesis,
+        per_clause=profile.per_clause_tts,
+        remote=models.speaker,
     )
     stt = build_stt(models, profile, hooks)
     return Pipeline([transport.input(), vad, stt, conversation, tts, transport.output()])

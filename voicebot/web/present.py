@@ -5,13 +5,14 @@ alike, so no view can forget it.
 """
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from voicebot.masking import mask_id, mask_phone, mask_text
-from voicebot.notes import labels
+from voicebot.notes import Labels
 
 # What an agent can record when following up a call (not part of the call summary).
 FOLLOWUP_OUTCOMES = {
@@ -54,9 +55,8 @@ def money(amount: float | None) -> str:
     return "—" if amount is None else f"¥{amount:,.2f}"
 
 
-def call_row(row: dict[str, Any]) -> dict[str, Any]:
+def call_row(row: dict[str, Any], names: Labels) -> dict[str, Any]:
     """A queue/search row for pages, CSV and JSON: Chinese labels, nothing unmasked."""
-    names = labels()
     return {
         "call_id": row["call_id"],
         "started_at": row["started_at"],
@@ -107,9 +107,11 @@ def masked_summary(summary_json: str) -> dict[str, Any]:
     return summary
 
 
-def bars(counts: dict[str, int], group: str | None, width: int = 300) -> list[dict[str, Any]]:
-    """Horizontal bar geometry for a server-rendered SVG chart, largest first."""
-    names = labels().get(group, {}) if group else {}
+def bars(
+    counts: dict[str, int], names: Mapping[str, str], width: int = 300
+) -> list[dict[str, Any]]:
+    """Horizontal bar geometry for a server-rendered SVG chart, largest first; `names`
+    labels the keys (a key without one is shown as is)."""
     top = max(counts.values(), default=0) or 1
     return [
         {

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from voicebot.notes import labels
+from voicebot.notes import Labels
 from voicebot.review_store import REASON_SQL, match_query
 
 PAGE_SIZE = 50
@@ -81,9 +81,11 @@ class Filters:
         return [PARAMETER_NAMES.get(key, key) for key in self.problems]
 
 
-def parse_filters(params: Mapping[str, str]) -> Filters:
-    """Filters from query parameters; a malformed value is dropped and named in `problems`."""
-    names = labels()
+def parse_filters(params: Mapping[str, str], names: Labels) -> Filters:
+    """Filters from query parameters; a malformed value is dropped and named in `problems`.
+
+    `names` (notes.labels) holds the outcome and reason values a filter may take.
+    """
     problems: list[str] = []
 
     def enum(key: str, group: str) -> str | None:

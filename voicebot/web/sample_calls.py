@@ -11,7 +11,7 @@ from typing import Any
 
 from voicebot.accounts import Account
 from voicebot.masking import mask_text
-from voicebot.notes import write_notes
+from voicebot.notes import PACKAGED_PROMPTS_DIR, labels, write_notes
 
 CHINA = timezone(timedelta(hours=8))
 _SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
@@ -116,7 +116,7 @@ def sample_summary(
         "recording": None,
         "metrics": {},
     }
-    summary["notes"] = write_notes(summary)
+    summary["notes"] = write_notes(summary, labels(PACKAGED_PROMPTS_DIR))
     return summary, account
 
 

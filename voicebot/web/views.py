@@ -15,7 +15,7 @@ from voicebot.masking import mask_text
 from voicebot.web import queries
 from voicebot.web.auth import current_user, redirect, require_supervisor
 from voicebot.web.errors import read_form
-from voicebot.web.keys import CLOCK, REVIEW_STORE, SETTINGS
+from voicebot.web.keys import CLOCK, LABELS, REVIEW_STORE, SETTINGS
 from voicebot.web.present import (
     AUDIT_ACTIONS,
     FOLLOWUP_ACTIONS,
@@ -44,12 +44,12 @@ def db(request: web.Request) -> sqlite3.Connection:
 
 async def queue_page(request: web.Request) -> web.Response:
     """The queue; a filter value it cannot use is named on the page (and answered 400)."""
-    filters = queries.parse_filters(request.query)
+    filters = queries.parse_filters(request.query, request.app[LABELS])
     page = queries.find_calls(db(request), filters, today(request))
     context = {
         "filters": filters,
         "page": page,
-        "rows": [call_row(row) for row in page.rows],
+        "rows": [call_row(row, request.app[LABELS]) for row in page.rows],
         "campaigns": queries.campaigns(db(request)),
     }
     status = 400 if filters.problems else 200
@@ -112,14 +112,15 @@ def _overview_context(
     request: web.Request, first: date, last: date, ignored: list[str]
 ) -> dict[str, Any]:
     figures = queries.overview(db(request), first, last, today(request))
+    names = request.app[LABELS]
     top = max(figures["promised_amount"], figures["overdue_amount"]) or 1
     return {
         "date_from": first,
         "date_to": last,
         "ignored": [queries.PARAMETER_NAMES[key] for key in ignored],
         "figures": figures,
-        "outcome_bars": bars(figures["by_outcome"], "outcome"),
-        "reason_bars": bars(figures["by_reason"], "reason"),
+        "outcome_bars": bars(figures["by_outcome"], names["outcome"]),
+        "reason_bars": bars(figures["by_reason"], names["reason"]),
         "amount_bars": [
             {
                 "label": "逾期金额",
@@ -140,7 +141,7 @@ def _overview_context(
 def overview_span(request: web.Request) -> tuple[date, date, list[str]]:
     """The overview's dates from the query (the last 30 days by default), and which of
     `from` and `to` were dropped as unusable."""
-    filters = queries.parse_filters(request.query)
+    filters = queries.parse_filters(request.query, request.app[LABELS])
     last = filters.date_to or today(request)
     first = filters.date_from or last - timedelta(days=OVERVIEW_DAYS - 1)
     if first > last:
