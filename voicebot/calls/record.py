@@ -67,31 +67,31 @@ def outside_hours(
     """The gate before a carrier dials: the stored refusal, or None (dial)."""
     summary = outside_hours_summary(settings, account, now)
     if summary is not None:
-        store_summary(settings, summary, account.phone, line_kind)
+        store = Store(settings.store_path)
+        try:
+            store_summary(store, summary, account.phone, line_kind)
+        finally:
+            store.close()
     return summary
 
 
 def store_summary(
-    settings: Settings,
+    store: Store,
     summary: dict[str, Any],
     phone: str,
     line_kind: str,
-    store: Store | None = None,
+    campaign: str | None = None,
 ) -> None:
-    """Save the summary (in the caller's `store`, or one opened for it) and log it masked.
+    """The one place a call summary is stored: saved in `store` (with its campaign, for a
+    campaign's attempt) and logged masked.
 
     A second summary for a call already stored is refused by the store (and logged
     there); the first one stands.
     """
-    own = store is None
-    store = store or Store(settings.store_path)
     try:
-        store.save_call(summary, phone=phone)
+        store.save_call(summary, phone=phone, campaign=campaign)
     except DuplicateCall:
         return
-    finally:
-        if own:
-            store.close()
     logger.info(
         "%s: call %s with %s stored: %s",
         line_kind,

@@ -231,7 +231,9 @@ class CallSession:
         if sessions.store_calls:
             account = self.state.account
             phone = account.phone if account else national_number(spec.number)
-            store_summary(sessions.settings, summary, phone, spec.line_kind, self.store)
+            if self.store is None:  # refused by the gate before the call opened its store
+                self.store = Store(sessions.settings.store_path)
+            store_summary(self.store, summary, phone, spec.line_kind)
         if spec.on_complete is not None:
             spec.on_complete(summary)
         return summary

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from voicebot.calls.record import store_summary
 from voicebot.campaigns import scheduler as rules
 from voicebot.campaigns.scheduler import (
     AttemptOutcome,
@@ -222,7 +223,7 @@ def record(
     elif state.store.get_call(summary["call_id"]) is not None:  # the line stored it
         state.store.tag_campaign(summary["call_id"], attempt.campaign)
     else:
-        state.store.save_call(summary, phone=attempt.phone, campaign=attempt.campaign)
+        store_summary(state.store, summary, attempt.phone, "campaign", attempt.campaign)
     return decision
 
 
