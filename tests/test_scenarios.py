@@ -72,7 +72,9 @@ def _run_then_hear(scenario: Scenario, late: list[str]) -> dict[str, Any]:
     for text in late:
         transcript.append(TimedLine("borrower", text, line.speak(text)))
         assert asyncio.run(engine.hear(text)).say == ()
-    summary = summarise(state, spec.call_id, scenario.now, line.now, transcript)
+    summary = summarise(
+        state, spec.call_id, scenario.now, line.now, transcript, SETTINGS.prompts_dir
+    )
     assert [x["text"] for x in summary["transcript"][-len(late) :]] == late
     return summary
 
