@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from voicebot.understanding.normalize import normalize
 from voicebot.understanding.numbers import (
+    id_characters_said,
     mentions_full_amount,
     parse_amount,
     parse_id_digits,
@@ -249,3 +250,13 @@ def test_spoken_amount_parses_back(cents: int) -> None:
 @given(st.integers(min_value=1, max_value=99_999_999))
 def test_spoken_number_parses_back(n: int) -> None:
     assert parse_numeral(speak_number(n)) == n
+
+
+@pytest.mark.parametrize(
+    ("said", "length"),
+    [("一二三", 3), ("一二三四五", 5), ("12345", 5), ("幺二三四", 4), ("看一下", 0), ("记不得", 0)],
+)
+def test_an_id_reading_of_the_wrong_length_still_says_how_long_it_was(
+    said: str, length: int
+) -> None:
+    assert id_characters_said(said) == length

@@ -133,6 +133,7 @@ class CallOptions:
     no_input_timeout_s: float | None = None  # None: from the settings
     reply_gap_s: float = 0.6
     noise_level: float = 0.0
+    key_gap_s: float | None = None  # between two keys; None: the counterpart's quick pace
     line_speed: float = 1.0  # >1 only for throughput experiments, never for latency
     max_call_s: float | None = None  # None: `voice.max_call_s`
 
@@ -152,7 +153,7 @@ async def run_audio_call(
     import numpy as np
 
     from voicebot.calls.voice import AudioOptions
-    from voicebot.voice.counterpart import ScriptedCounterpart
+    from voicebot.voice.counterpart import KEY_GAP_S, ScriptedCounterpart
     from voicebot.voice.line import InProcessLine
 
     options = options or CallOptions()
@@ -169,6 +170,7 @@ async def run_audio_call(
         reply_gap_s=options.reply_gap_s,
         cues=options.cues,
         noise_level=options.noise_level,
+        key_gap_s=options.key_gap_s or KEY_GAP_S,
     )
     audio = AudioOptions(options.profile, options.no_input_timeout_s, options.max_call_s)
     sessions = CallSessions(settings, models, script, store_calls=store)

@@ -11,7 +11,13 @@ import pytest
 from pypinyin import lazy_pinyin
 
 from voicebot.config import PROJECT_ROOT
-from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO, Transcriber
+from voicebot.speech.asr import (
+    HINT_DATE_AMOUNT,
+    HINT_DIGITS,
+    HINT_YES_NO,
+    Transcriber,
+    too_many_digits,
+)
 from voicebot.speech.audio import phone_line
 from voicebot.speech.homophones import PhoneticCorrector
 from voicebot.speech.offline_tts import OfflineVoice
@@ -96,3 +102,28 @@ def test_the_phrase_list_restores_what_whisper_mishears(
     assert normalize(transcriber.transcribe(*phone_line(audio, rate), _QUESTION)) == normalize(
         heard.uncorrected
     )
+
+
+@pytest.mark.parametrize("level", [200, 600, 2000])
+def test_line_noise_under_the_yes_no_hint_is_never_an_answer(
+    transcriber: Transcriber, level: int
+) -> None:
+    # Whisper base reads this hiss as 嗯 嗯 嗯 … (no-speech 0.40-0.53, under the 0.55 gate);
+    # 嗯嗯 would be a yes to the identity question. The recogniser's doubt drops it.
+    noise = np.random.default_rng(7).normal(0, level, 8000)
+    heard = transcriber.transcribe_detailed(*phone_line(noise.astype(np.int16), 8000), HINT_YES_NO)
+    assert heard.text == "", heard
+    assert heard.unclear  # asked again, not a silent turn
+
+
+@pytest.mark.parametrize("answer", ["是的", "对的", "好的", "是我"])
+def test_a_real_short_answer_is_not_doubted(
+    offline_voice: OfflineVoice, transcriber: Transcriber, answer: str
+) -> None:
+    audio, rate = offline_voice.synthesize(answer)
+    heard = transcriber.transcribe_detailed(*phone_line(audio, rate), HINT_YES_NO)
+    assert not heard.unclear and normalize(heard.text) == answer, heard
+
+
+def test_a_digit_reading_longer_than_the_audio_is_unclear() -> None:
+    assert too_many_digits("12345678", 0.5) and not too_many_digits("1234", 1.0)

@@ -7,9 +7,11 @@ event loop and each test checks its own call's summary.
 
 import asyncio
 import dataclasses
+import wave
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from voicebot.config import Settings, load_settings
@@ -42,7 +44,27 @@ CALLS: dict[str, tuple[list[Any], dict[int, float]]] = {
     # The borrower keys the ID digits on the phone's keypad instead of saying them.
     "keyed_id": (["对，我是", {"dtmf": "1234#"}, "<hangup>"], {}),
     "silence": ([], {}),
+    # Line noise is all that answers the identity question.
+    "noise": ([{"audio": "NOISE"}, "<hangup>"], {}),
+    # A real 是的; a spoken ID the bot does not match is offered the keypad; keys verify.
+    "keypad_offer": (["是的", "五六七八", {"dtmf": "1234#"}, "<hangup>"], {}),
+    # A slow keyer (1.5 s a key, 7.5 s for 1234#) is not asked whether they are there.
+    "slow_keys": (["对，我是", {"dtmf": "1234#"}, "<hangup>"], {}),
 }
+KEY_GAPS = {"slow_keys": 1.5}
+
+
+def line_noise(path: Path) -> Path:
+    """1.6 s of hiss with crackles, as a bad line carries it (seeded): no words at all."""
+    rng = np.random.default_rng(18)
+    hiss = rng.normal(0, 600, 12800)
+    hiss[rng.integers(0, hiss.size, 40)] += rng.normal(0, 8000, 40)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(np.clip(hiss, -32768, 32767).astype("<i2").tobytes())
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -63,17 +85,27 @@ def voice_models(voice_settings: Settings) -> VoiceModels:
 
 
 @pytest.fixture(scope="session")
-def voice_calls(voice_settings: Settings, voice_models: VoiceModels) -> dict[str, dict[str, Any]]:
+def voice_calls(
+    voice_settings: Settings, voice_models: VoiceModels, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
     """The summaries of every test call, placed together at real-time pace."""
     script = load_script(voice_settings.prompts_dir)
+    noise = line_noise(tmp_path_factory.mktemp("clips") / "noise.wav")
 
     async def place(name: str) -> dict[str, Any]:
         entries, cues = CALLS[name]
+        entries = [{"audio": str(noise)} if e == {"audio": "NOISE"} else e for e in entries]
         raw = {"now": NOW, "account": ACCOUNT, "borrower": entries}
         scenario = parse_scenario(raw, Path(f"tests/voice/{name}.yaml"))
         assert scenario.now is not None
         # A patient borrower (1.2 s): five concurrent calls on two cores slow synthesis.
-        options = CallOptions(cues=cues, no_input_timeout_s=2.5, reply_gap_s=1.2, max_call_s=240)
+        options = CallOptions(
+            cues=cues,
+            no_input_timeout_s=2.5,
+            reply_gap_s=1.2,
+            max_call_s=240,
+            key_gap_s=KEY_GAPS.get(name),
+        )
         return await run_audio_call(
             scenario, voice_settings, script, scenario.now, voice_models, options=options
         )

@@ -211,3 +211,25 @@ def test_a_scenarios_keys_must_be_quoted_keypad_keys(dtmf: object, problem: str)
     raw = {"account": ACCOUNT, "borrower": ["对", {"dtmf": dtmf}]}
     with pytest.raises(ScenarioError, match=rf"borrower\[1\]\.dtmf: .*{problem}"):
         parse_scenario(raw, Path("keys.yaml"))
+
+
+async def test_each_key_is_reported_as_it_is_pressed_before_its_group_is_complete() -> None:
+    line = FakeCarrier()
+    pressed: list[tuple[str, int]] = []
+    groups: list[str] = []
+
+    async def on_key(key: str) -> None:
+        pressed.append((key, line.ticks))
+
+    async def on_group(digits: str) -> None:
+        groups.append(digits)
+
+    line.attach_key_presses(on_key)
+    line.attach_keyed_digits(on_group)
+    line.press("1")
+    await ticks(line, 2)
+    line.press("2#")
+    await ticks(line, 1)
+
+    assert pressed == [("1", 1), ("2", 3), ("#", 3)]
+    assert groups == ["12"]

@@ -82,3 +82,34 @@ def test_silence_ends_as_no_response(voice_calls: Calls) -> None:
     assert summary["outcome"] == "no_response"
     assert not _said(summary, "borrower")
     assert _said(summary, "bot")[-1].endswith("再见。")
+
+
+def test_line_noise_is_not_a_yes(voice_calls: Calls) -> None:
+    summary = voice_calls["noise"]
+    bot = _said(summary, "bot")
+    assert not summary["identity_verified"], _dialogue(summary)
+    assert not any("最后四位" in text for text in bot), _dialogue(summary)
+    assert not any("嗯" in text for text in _said(summary, "borrower")), _dialogue(summary)
+    assert len(bot) >= 2, _dialogue(summary)  # asked again, not taken as an answer
+
+
+def test_a_spoken_yes_then_a_misheard_id_is_offered_the_keypad_and_keys_verify(
+    voice_calls: Calls,
+) -> None:
+    summary = voice_calls["keypad_offer"]
+    bot, borrower = _said(summary, "bot"), _said(summary, "borrower")
+    assert borrower[0] == "是的" and "最后四位" in bot[1], _dialogue(summary)
+    assert any("按键上输入" in text for text in bot[2:]), _dialogue(summary)
+    assert not any("核对没有通过" in text for text in bot), _dialogue(summary)
+    assert summary["identity_verified"], _dialogue(summary)
+    assert "1234" in borrower
+
+
+def test_a_slow_keyer_is_not_asked_whether_they_are_there(voice_calls: Calls) -> None:
+    summary = voice_calls["slow_keys"]
+    assert summary["identity_verified"], _dialogue(summary)
+    bot = _said(summary, "bot")
+    asked = next(i for i, text in enumerate(bot) if "最后四位" in text)
+    verified = next(i for i, text in enumerate(bot) if "核实成功" in text)
+    # 1234# took 6 s at 1.5 s a key, past the 2.5 s no-input wait: never asked mid-entry.
+    assert not any("能听到我说话" in text for text in bot[asked:verified]), _dialogue(summary)

@@ -45,6 +45,16 @@ class CallEngine:
         self.last_wait_s = self.llm.last_wait_s
         return reply
 
+    async def hear_keys(self, keys: str) -> Reply:
+        """What the bot says to keys pressed on the keypad: never needs the LLM's help."""
+        self.last_wait_s = 0.0
+        return self.conversation.hear_keys(keys)
+
+    async def hear_unclear(self) -> Reply:
+        """What the bot says to speech the recogniser doubts: the question again."""
+        self.last_wait_s = 0.0
+        return self.conversation.hear_unclear()
+
     def hang_up(self) -> None:
         self.conversation.hang_up()
 

@@ -75,6 +75,7 @@ class AudioConversation:
         pipeline = await asyncio.to_thread(
             build_pipeline, self.line, processor, models, self.profile, hooks, processor.on_played
         )
+        self.line.attach_key_presses(processor.on_key_pressed)
         on_connected()
         await run_until_ended(pipeline, self.line, self.ended, self.max_call_s)
 

@@ -31,7 +31,7 @@ from voicebot.understanding.meaning import (
     Sentiment,
     understand,
 )
-from voicebot.understanding.numbers import parse_id_digits, parse_periods
+from voicebot.understanding.numbers import id_characters_said, parse_id_digits, parse_periods
 from voicebot.understanding.reading import merge_reading
 
 # What to ask again when a question was not understood or was interrupted by one of ours.
@@ -56,6 +56,8 @@ _READER_CONTEXT = {
     Step.ASK_INTENT: "inbound",
 }
 _IDENTITY_STEPS = (Step.CONFIRM_IDENTITY, Step.VERIFY_ID)  # never after verification
+# ID readings of the wrong length asked again before the next one counts as a failed try.
+_MAX_ID_REREADS = 2
 _INTENT_FROM_REQUEST = {
     Request.INSTALLMENT: Intent.INSTALLMENT,
     Request.HUMAN_AGENT: Intent.HUMAN_AGENT,
@@ -91,6 +93,7 @@ class Conversation(PlanSteps):
         self.directory = directory
         self.reader = reader
         self.candidates: list[Account] = []
+        self._keyed = False  # the turn being heard was keyed on the keypad, not spoken
         if state.direction is Direction.INBOUND and caller and directory:
             found = directory.by_phone(caller)
             self.candidates = [found] if found else []
@@ -122,6 +125,24 @@ class Conversation(PlanSteps):
             self._on_silence()
             return self._reply()
         self._take_turn(text, meaning or self.read(text))
+        return self._reply()
+
+    def hear_keys(self, keys: str) -> Reply:
+        """Keys the borrower pressed, as their words (`*` already read as X). A keyed ID
+        that does not match counts as a failed try at once: the keypad is not offered."""
+        self._keyed = True
+        try:
+            return self.hear(keys)
+        finally:
+            self._keyed = False
+
+    def hear_unclear(self) -> Reply:
+        """Something was said that the recogniser doubts (line noise, a mumble): neither an
+        answer nor a silent turn. The question is asked again as when not understood."""
+        if self.state.ended:
+            return Reply((), True)
+        self.state.silent_turns = 0
+        self._not_understood()
         return self._reply()
 
     def read(self, text: str) -> Meaning:
@@ -373,6 +394,8 @@ class Conversation(PlanSteps):
         if digits is None:
             if m.no:  # 不方便说 / 不告诉你: a refusal counts as a failed check
                 self._fail_id_check()
+            elif id_characters_said(m.text):  # 一二三, 一二三四五: not a reading of four
+                self._ask_id_again()
             elif self.state.misunderstood:
                 self._fail_id_check(final=True)
             return
@@ -381,12 +404,27 @@ class Conversation(PlanSteps):
         else:
             candidates = self.candidates
         matched = next((a for a in candidates if a.id_last4 == digits), None)
+        if matched is None and not self._keyed and not self.state.keypad_offered:
+            # Spoken digits are easily misheard; keys are not: offered before the try counts.
+            self.state.keypad_offered = True
+            self._say("offer_keypad")
+            return
         if matched is None:
             self._fail_id_check()
             return
         self.state.account = matched
         self.state.identity_verified = True
         self._after_verification()
+
+    def _ask_id_again(self) -> None:
+        """A reading that is not four characters is asked for again, not counted as a
+        wrong ID, up to `_MAX_ID_REREADS` times; the keypad is offered with it."""
+        if self.state.id_rereads >= _MAX_ID_REREADS:
+            self._fail_id_check()
+            return
+        self.state.id_rereads += 1
+        self.state.keypad_offered = self.state.keypad_offered or not self._keyed
+        self._say("id_reread")
 
     def _fail_id_check(self, final: bool = False) -> None:
         self.state.id_failures += 1

@@ -107,6 +107,8 @@ class CallState:
     claimed_identity: bool = False
     identity_verified: bool = False
     id_failures: int = 0
+    keypad_offered: bool = False  # after a spoken ID reading failed (offer_keypad)
+    id_rereads: int = 0  # ID readings of the wrong length, asked again without counting
     misunderstood: int = 0  # times the current question was not understood
     silent_turns: int = 0
     disclosed: bool = False

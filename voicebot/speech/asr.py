@@ -21,7 +21,7 @@ from opencc import OpenCC
 
 from voicebot.speech.audio import pcm16_to_float, resample
 from voicebot.speech.homophones import PhoneticCorrector
-from voicebot.speech.whisper_window import WindowDecoder
+from voicebot.speech.whisper_window import Decoded, WindowDecoder
 
 WHISPER_SAMPLE_RATE = 16_000
 
@@ -70,6 +70,18 @@ _UNIT_LOOP = re.compile(r"(.{2,8}?)\1+")
 _NOT_TEXT = re.compile(r"[\s，。、！？!?,.;；:：…]+")
 _SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: below any speech on a phone line
 _NO_SPEECH_PROB = 0.55
+# Doubt: the recogniser half-believes there was no speech and either is unsure of its words
+# or loops one unit. Measured under the yes/no hint on the line (scripts/measure_doubt.py):
+# of 36 pure-noise clips (white, brown, hum, crackle, bursts, breath; 0.6-1.6 s) 19 passed
+# the gate above, at 0.40-0.53, every one read as 嗯 x13 at -0.29..-0.40: a confident loop,
+# not a low score (嗯嗯, a yes). Of 135 real short answers (是的, 嗯, 对, 是我, ...; three
+# noise levels, three tempos) the highest no-speech score was 0.43; above 0.30 each was read
+# once, and only two are doubted, both misreadings (嗯 -> 对 at -1.71, 没问题 -> 美纹皮 at -1.04).
+DOUBT_NO_SPEECH_PROB = 0.30
+DOUBT_AVG_LOGPROB = -1.0
+_RAW_LOOP = re.compile(r"(.{1,8}?)\1{3,}")  # one unit said 4+ times: 嗯嗯嗯嗯
+# Digits: the most ID characters a second of speech can hold (a brisk reader says about 5).
+_DIGITS_PER_SECOND = 8.0
 _LONGEST_NUMBER = 18  # digits: an ID number, the longest a borrower reads out
 _ECHO_MIN_CHARS = 6  # shorter transcripts ("对", "是我") legitimately overlap the prompt
 
@@ -80,12 +92,19 @@ class Transcription:
 
     text: str
     raw_text: str
-    dropped: str | None  # "silence", "no_speech", "echo", "loop" or None
+    dropped: str | None  # "silence", "no_speech", "doubt", "echo", "loop" or None
     seconds: float
     early: bool = False  # decoded from the speaker's first pause, before the turn ended
     uncorrected: str = ""  # the kept text before near-homophones were rewritten
     engine: str = "offline"  # who answered: "offline" (Whisper here) or "remote" (a server)
     fallback: str | None = None  # why the remote did not: "down", "timeout", "error"
+    no_speech_prob: float | None = None  # the recogniser's own scores, when it gives them
+    avg_logprob: float | None = None
+
+    @property
+    def unclear(self) -> bool:
+        """Something was said but the recogniser doubts what: ask again, do not guess."""
+        return self.dropped == "doubt"
 
 
 class Recognizer(Protocol):
@@ -181,6 +200,30 @@ def _collapse_once(bare: str, allow_digits: bool) -> str:
 def _partial_copy(text: str, at: int, unit: str) -> int:
     """Length of the longest proper prefix of `unit` found at `at` (a loop cut short)."""
     return next((k for k in range(len(unit) - 1, 0, -1) if text.startswith(unit[:k], at)), 0)
+
+
+def is_doubted(raw: str, no_speech_prob: float, avg_logprob: float) -> bool:
+    """Whether the recogniser doubts its own reading (`DOUBT_NO_SPEECH_PROB` above)."""
+    if no_speech_prob < DOUBT_NO_SPEECH_PROB:
+        return False
+    return avg_logprob < DOUBT_AVG_LOGPROB or bool(_RAW_LOOP.search(_bare(raw)))
+
+
+def too_many_digits(text: str, seconds: float) -> bool:
+    """A digit reading longer than `seconds` of speech could hold: a decoder loop."""
+    return sum(c.isdigit() or c == "X" for c in text) > seconds * _DIGITS_PER_SECOND
+
+
+def _doubts_short_answer(
+    hint: str | None, raw: str, text: str, decoded: Decoded, speech_s: float
+) -> bool:
+    """Only short answers are doubted: the scores were measured on them, and there one
+    misheard word (嗯嗯, a digit) steers the call; longer answers are kept as before."""
+    if hint not in (HINT_YES_NO, HINT_DIGITS):
+        return False
+    if is_doubted(raw, decoded.no_speech_prob, decoded.avg_logprob):
+        return True
+    return hint == HINT_DIGITS and too_many_digits(text, speech_s)
 
 
 def digits_only(text: str) -> str:
@@ -315,12 +358,17 @@ class Transcriber:
         # tuned on the offline voice at 8 kHz: answers scored 0.05-0.43, noise 0.57-0.95.
         raw = decoded.text if decoded.no_speech_prob < _NO_SPEECH_PROB else ""
         text, heard, dropped = clean_transcript(raw, bias, hint, names, self._corrector)
+        speech_s = audio.size / WHISPER_SAMPLE_RATE - 2 * bias.pad_seconds
+        if raw and _doubts_short_answer(hint, raw, text, decoded, speech_s):
+            text, heard, dropped = "", "", "doubt"
         return Transcription(
             text=text,
             raw_text=raw,
             dropped=dropped,
             seconds=time.perf_counter() - started,
             uncorrected=heard,
+            no_speech_prob=decoded.no_speech_prob,
+            avg_logprob=decoded.avg_logprob,
         )
 
     async def recognize(

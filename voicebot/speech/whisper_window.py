@@ -33,6 +33,7 @@ TAIL_FRAMES = 200  # 2 s of silence after the speech
 class Decoded:
     text: str
     no_speech_prob: float
+    avg_logprob: float = 0.0  # mean log-probability of the text's tokens (0: certain)
 
 
 class WindowDecoder:
@@ -75,13 +76,14 @@ class WindowDecoder:
         read 12 of 14 exactly, against 7 of 14 without.
         """
         features = self._model.feature_extractor(audio)
-        texts, no_speech = [], 1.0
+        texts, no_speech, logprob = [], 1.0, 0.0
         for start in range(0, features.shape[-1], WINDOW_FRAMES):
             window = features[:, start : start + WINDOW_FRAMES]
             part = self._decode_window(window, prompt, hotwords, max_new_tokens, digits)
             texts.append(part.text)
             no_speech = min(no_speech, part.no_speech_prob)
-        return Decoded("".join(texts).strip(), no_speech)
+            logprob = min(logprob, part.avg_logprob)  # the least sure window speaks for all
+        return Decoded("".join(texts).strip(), no_speech, logprob)
 
     def _decode_window(
         self,
@@ -116,8 +118,13 @@ class WindowDecoder:
             beam_size=1,
             max_length=len(tokens) + max_new_tokens,
             return_no_speech_prob=True,
+            return_scores=True,
             suppress_blank=True,
             suppress_tokens=suppress,
         )[0]
-        text = self._tokenizer.decode(result.sequences_ids[0]).strip()
-        return Decoded(text, result.no_speech_prob)
+        ids = result.sequences_ids[0]
+        text = self._tokenizer.decode(ids).strip()
+        # The score is the summed log-probability over the length (length_penalty 1); as
+        # faster-whisper does, the end-of-text token counts in the average.
+        avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1) if result.scores else 0.0
+        return Decoded(text, result.no_speech_prob, avg_logprob)

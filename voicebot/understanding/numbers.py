@@ -237,6 +237,17 @@ def parse_id_digits(text: str) -> str | None:
     return "".join(chars)
 
 
+def id_characters_said(text: str) -> int:
+    """How many ID-number characters `text` reads out (0 for none, or for one that is only
+    part of a word such as 看一下): a reading that `parse_id_digits` refuses for its length
+    (一二三, 一二三四五) still says how long it was."""
+    text = _prepare(text).upper()
+    text = re.sub(r"[艾爱埃]克斯|叉", "X", text)
+    text = _ID_PREAMBLE.sub("", text)
+    said = sum(len(run) for run in _ID_RUN.findall(text))
+    return said if said >= 2 else 0
+
+
 _PERIOD_NUMERAL = r"([0-9零一二两三四五六七八九十百]+)"
 _PERIODS = (
     re.compile(

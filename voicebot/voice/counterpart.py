@@ -48,14 +48,17 @@ class ScriptedCounterpart:
         reply_gap_s: float = 0.6,
         cues: Mapping[int, float] | None = None,
         noise_level: float = 0.0,
+        key_gap_s: float = KEY_GAP_S,
     ) -> None:
-        """`cues` maps an entry index to seconds into the bot's turn to start it at."""
+        """`cues` maps an entry index to seconds into the bot's turn to start it at;
+        `key_gap_s` is the time between two keys (a slow keyer takes over a second)."""
         self._line = line
         self._entries = list(entries)
         self._speak = speak
         self._reply_gap_s = reply_gap_s
         self._cues = dict(cues or {})
         self._noise_level = noise_level
+        self._key_gap_s = key_gap_s
         self._heard_upto = 0  # line tick up to which bot turns were answered
 
     async def run(self) -> None:
@@ -88,7 +91,7 @@ class ScriptedCounterpart:
     async def _press(self, keys: str) -> None:
         for position, key in enumerate(keys):
             if position:
-                await self._line.wait(KEY_GAP_S)
+                await self._line.wait(self._key_gap_s)
             self._line.press(key)
 
     async def _say(self, entry: str | AudioEntry) -> None:

@@ -5,7 +5,10 @@ The processor owns the turn-taking rules of a phone call around the pure engine:
   VAD hears the borrower start to speak over them (barge-in);
 - a disclosure of the debt that was cut off is said again before the next reply;
 - a borrower who says nothing for `no_input_timeout_s` after the bot's turn is a silent
-  turn (`hear(None)`);
+  turn (`hear(None)`); each key pressed starts that wait again (`on_key_pressed`), so a
+  slow keyer is not asked whether they are there mid-entry;
+- keyed groups are heard as keys (`hear_keys`), speech the recogniser doubts as unclear
+  (`hear_unclear`: the question again, not a silent turn);
 - the transcript holds what was actually played, stamped with line time.
 
 The engine is heard asynchronously (`TurnEngine.hear`): in LLM mode a turn may wait for
@@ -29,7 +32,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
 from voicebot.conversation.state import CallState, Reply, Step
-from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO
+from voicebot.speech.asr import HINT_DATE_AMOUNT, HINT_DIGITS, HINT_YES_NO, Transcription
 from voicebot.summary import TimedLine
 from voicebot.voice.tts_service import split_sentences
 
@@ -55,6 +58,14 @@ class TurnEngine(Protocol):
 
     async def hear(self, text: str | None) -> Reply:
         """The bot's reply to `text` (None: the borrower said nothing)."""
+        ...
+
+    async def hear_keys(self, keys: str) -> Reply:
+        """The bot's reply to keys pressed on the keypad (`*` read as X)."""
+        ...
+
+    async def hear_unclear(self) -> Reply:
+        """The bot's reply to speech the recogniser doubts."""
         ...
 
 
@@ -103,6 +114,7 @@ class ConversationProcessor(FrameProcessor):
         self._speech_started_at = 0.0
         self._cut_off: str | None = None
         self._silence_task: asyncio.Task | None = None
+        self._keys_started_at: float | None = None  # line time of a group's first key
         self.interruptions: list[float] = []  # line time of each barge-in
 
     # --- hints for the recogniser ------------------------------------------------------
@@ -136,9 +148,16 @@ class ConversationProcessor(FrameProcessor):
         elif isinstance(frame, VADUserStoppedSpeakingFrame):
             self._user_speaking = False
         elif isinstance(frame, TranscriptionFrame):
-            if frame.user_id == KEYED_DIGITS:  # keyed, not spoken: heard now
-                self._speech_started_at = self._line_time()
-            await self._on_transcript(frame.text.strip())
+            keyed = frame.user_id == KEYED_DIGITS
+            if keyed:  # keyed, not spoken: from the group's first key, else heard now
+                started = self._keys_started_at
+                self._speech_started_at = self._line_time() if started is None else started
+            self._keys_started_at = None
+            result = frame.result if isinstance(frame.result, Transcription) else None
+            if result is not None and result.unclear:
+                await self._answer(await self.engine.hear_unclear())
+                return
+            await self._on_transcript(frame.text.strip(), keyed=keyed)
 
     async def _on_speech_started(self) -> None:
         self._user_speaking = True
@@ -159,14 +178,26 @@ class ConversationProcessor(FrameProcessor):
         self._playing = None
         await self.broadcast_interruption()
 
-    async def _on_transcript(self, text: str) -> None:
+    async def on_key_pressed(self, key: str) -> None:
+        """A key was pressed (before its group is complete): the no-input wait starts
+        again from this key, so a slow keyer is not asked whether they are there."""
+        if self._keys_started_at is None:
+            self._keys_started_at = self._line_time()
+        if self._silence_task is not None:
+            await self._cancel_silence_timer()
+            self._start_silence_timer()
+
+    async def _on_transcript(self, text: str, *, keyed: bool = False) -> None:
         if not text:
             if not self._user_speaking and self._played >= len(self._lines):
                 self._start_silence_timer()
             return
         line = TimedLine("borrower", text, self._speech_started_at)
         self._on_line(line)
-        reply = await self.engine.hear(text)
+        await self._answer(await (self.engine.hear_keys(text) if keyed else self.engine.hear(text)))
+
+    async def _answer(self, reply: Reply) -> None:
+        """Say the reply to a borrower's turn, after a disclosure they cut off."""
         if self._cut_off and not any(is_disclosure(t) for t in reply.say):
             reply = Reply((self._cut_off, *reply.say), reply.ended)
         self._cut_off = None

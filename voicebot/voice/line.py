@@ -38,6 +38,7 @@ KEYED_PAUSE_S = 2.0  # of line time without a key also ends a keyed group
 
 BotAudioListener = Callable[[bytes], Awaitable[None]]
 KeyedDigitsListener = Callable[[str], Awaitable[None]]
+KeyPressListener = Callable[[str], Awaitable[None]]
 
 
 class LineClosed(Exception):
@@ -72,6 +73,7 @@ class PhoneLine:
         self._to_bot = bytearray()  # mu-law from the borrower
         self._bot_listener: BotAudioListener | None = None
         self._keyed_listener: KeyedDigitsListener | None = None
+        self._key_listener: KeyPressListener | None = None
         self._tick_event = asyncio.Event()
         self._closed_event = asyncio.Event()
         self._last_heard = time.monotonic()  # anything from the far end, or the start
@@ -83,6 +85,7 @@ class PhoneLine:
         self.digits: list[str] = []  # every key the far end pressed, `#` included
         self._keying = ""  # keys of the group being keyed
         self._keyed_groups: list[str] = []  # complete groups not yet handed to the bot
+        self._pressed: list[str] = []  # single keys not yet reported to the key listener
         self._last_key_tick = 0
         # Per tick: decoded audio heard on each side, and whether the bot had audio queued.
         self.bot_frames: list[np.ndarray] = []
@@ -154,6 +157,11 @@ class PhoneLine:
         """
         self._keyed_listener = listener
 
+    def attach_key_presses(self, listener: KeyPressListener) -> None:
+        """Report each key as it is pressed, on the next tick, before its group is
+        complete: the bot's turn-taking hears that the borrower is keying."""
+        self._key_listener = listener
+
     async def send_from_bot(self, mulaw: bytes) -> None:
         """Queue bot audio for playback; waits while the bot is too far ahead."""
         if self.closed:
@@ -209,6 +217,7 @@ class PhoneLine:
         self.heard_from_far_end()
         for key in keys:
             self.digits.append(key)
+            self._pressed.append(key)
             if key == END_KEY:
                 self._keyed_groups.append(self._keying)
                 self._keying = ""
@@ -222,6 +231,8 @@ class PhoneLine:
         self._last_heard = time.monotonic()
 
     async def _hand_over_keyed_digits(self) -> None:
+        while self._pressed and self._key_listener is not None and not self.closed:
+            await self._key_listener(self._pressed.pop(0))
         pause = round(KEYED_PAUSE_S / FRAME_SECONDS)
         if self._keying and self.ticks - self._last_key_tick >= pause:
             self._keyed_groups.append(self._keying)
@@ -275,6 +286,7 @@ class PhoneLine:
         self._to_bot.clear()
         self._keying = ""
         self._keyed_groups.clear()
+        self._pressed.clear()
         self._closed_event.set()
         self._tick_event.set()
         self._end_carrier_call(by)

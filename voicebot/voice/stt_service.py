@@ -138,7 +138,8 @@ class RecognizerSTTService(SegmentedSTTService):
         await self.stop_processing_metrics()
         if self._on_transcription is not None:
             self._on_transcription(result)
-        yield TranscriptionFrame(result.text, "", time_now_iso8601())
+        # The result travels along: a reading the recogniser doubts is asked again.
+        yield TranscriptionFrame(result.text, "", time_now_iso8601(), result=result)
 
 
 def recognizer_for(
