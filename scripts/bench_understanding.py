@@ -115,6 +115,17 @@ def main() -> int:
     items = yaml.safe_load(args.heldout.read_text(encoding="utf-8"))
     print(f"held-out: {len(items)} utterances, {len(Counter(i['label'] for i in items))} labels")
 
+    columns, latency = {}, {}
+    for name, predict in predictors(reader).items():
+        columns[name], latency[name] = evaluate(items, predict)
+    report(columns)
+    print_latency(latency)
+    return 0
+
+
+def predictors(reader: EmbeddingReader) -> dict[str, Predict]:
+    """Rules alone, the embedding reader alone, and both in the service's order."""
+
     def rules(text: str, context: str | None) -> set[str]:
         return as_engine_keeps(understand(text), context)
 
@@ -126,15 +137,14 @@ def main() -> int:
         rules = understand(text)
         return as_engine_keeps(merge_reading(rules, reader.read(rules.text, context)), context)
 
-    columns, latency = {}, {}
-    for name, predict in (("rules", rules), ("embedding", embedding), ("both", both)):
-        columns[name], latency[name] = evaluate(items, predict)
-    report(columns)
+    return {"rules": rules, "embedding": embedding, "both": both}
+
+
+def print_latency(latency: dict[str, list[float]]) -> None:
     for name, times in latency.items():
         ms = sorted(1000 * t for t in times)
         p95 = ms[int(0.95 * (len(ms) - 1))]
         print(f"latency {name:10} p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms")
-    return 0
 
 
 if __name__ == "__main__":

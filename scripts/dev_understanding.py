@@ -10,7 +10,6 @@ only) was written after that tuning and is not tuned on; the held-out set
 """
 
 import argparse
-import statistics
 import sys
 import time
 from collections import defaultdict
@@ -18,37 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from bench_understanding import CONTEXT, correct, predictors, print_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voicebot.config import load_settings  # noqa: E402
 from voicebot.understanding.embedding import EmbeddingReader  # noqa: E402
-from voicebot.understanding.meaning import (  # noqa: E402
-    Meaning,
-    Sentiment,
-    says_something,
-    understand,
-)
-from voicebot.understanding.normalize import normalize  # noqa: E402
-from voicebot.understanding.reading import labels_of, merge_reading  # noqa: E402
-
-
-def as_engine_keeps(meaning: Meaning, context: str | None) -> set[str]:
-    """The labels the call keeps: an unplaced answer to the reason question is `other`."""
-    labels = labels_of(meaning)
-    unplaced = not any(label.startswith("reason:") for label in labels)
-    if context == "reason" and unplaced and says_something(meaning.text):
-        labels.add("reason:other")
-    return labels
-
-
-def correct(expected: str, predicted: set[str]) -> bool:
-    if expected == "none":
-        return not predicted
-    if expected == "not_self_harm":
-        return "self_harm" not in predicted
-    return expected in predicted
 
 
 def main() -> int:
@@ -63,30 +38,16 @@ def main() -> int:
         return 1
     items = yaml.safe_load(args.dev.read_text(encoding="utf-8"))
 
-    def context_of(item: dict) -> str | None:
-        return None if item["asked"] == "any" else item["asked"]
-
-    def rules(text: str, context: str | None) -> set[str]:
-        return as_engine_keeps(understand(text), context)
-
-    def embedding(text: str, context: str | None) -> set[str]:
-        blank = Meaning(text=normalize(text), sentiment=Sentiment.CALM)
-        return as_engine_keeps(merge_reading(blank, reader.read(blank.text, context)), context)
-
-    def both(text: str, context: str | None) -> set[str]:
-        meaning = understand(text)
-        return as_engine_keeps(merge_reading(meaning, reader.read(meaning.text, context)), context)
-
     reader.read("热身", None)  # the first encode pays for lazy set-up
     hits: dict[str, dict[str, list[bool]]] = {}
     alarms: dict[str, list[bool]] = {}
     latency: dict[str, list[float]] = {}
     misses = []
-    for name, predict in (("rules", rules), ("embedding", embedding), ("both", both)):
+    for name, predict in predictors(reader).items():
         hits[name], alarms[name], latency[name] = defaultdict(list), [], []
         for item in items:
             started = time.perf_counter()
-            predicted = predict(item["text"], context_of(item))
+            predicted = predict(item["text"], CONTEXT.get(item["asked"], item["asked"]))
             latency[name].append(time.perf_counter() - started)
             hits[name][item["label"]].append(correct(item["label"], predicted))
             # distress escalates too (as `vulnerable`, shown as self-harm): not an alarm
@@ -108,10 +69,7 @@ def main() -> int:
     print(f"{'self-harm recall':24}{len(hits['rules']['self_harm']):5d}{recall}")
     false = "".join(f"{100 * np.mean(alarms[n]):10.1f}%" for n in names)
     print(f"{'self-harm false alarms':24}{len(alarms['rules']):5d}{false}  (distress left out)")
-    for name, times in latency.items():
-        ms = sorted(1000 * t for t in times)
-        p95 = ms[int(0.95 * (len(ms) - 1))]
-        print(f"latency {name:10} p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms")
+    print_latency(latency)
     if args.misses:
         for label, asked, text, predicted in misses:
             print(f"MISS {label:24} {asked:9} {text}  -> {sorted(predicted)}")

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from voicebot.speech.openai_speech import wav_bytes
+
 PCM_RATE = 24_000
 
 
@@ -49,16 +51,6 @@ def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
     with wave.open(io.BytesIO(data), "rb") as wav:
         assert wav.getsampwidth() == 2 and wav.getnchannels() == 1
         return np.frombuffer(wav.readframes(wav.getnframes()), "<i2"), wav.getframerate()
-
-
-def _wav(samples: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.astype("<i2").tobytes())
-    return buffer.getvalue()
 
 
 @dataclass
@@ -132,4 +124,4 @@ class FakeSpeechServer:
         if body.get("response_format") == "pcm":
             assert rate == PCM_RATE, "the pcm format is 24 kHz"
             return web.Response(body=samples.astype("<i2").tobytes(), content_type="audio/pcm")
-        return web.Response(body=_wav(samples, rate), content_type="audio/wav")
+        return web.Response(body=wav_bytes(samples, rate), content_type="audio/wav")

@@ -18,6 +18,7 @@ from telephony.keys import DIALERS, SECTIONS
 from telephony.server import create_server
 from tests.web.conftest import PASSWORD, sign_in
 from voicebot.accounts import Account, parse_account
+from voicebot.calls import find_account
 from voicebot.campaigns.lines import DialResult, LineNotConfigured
 from voicebot.campaigns.scheduler import AttemptOutcome
 from voicebot.cli import main
@@ -37,15 +38,9 @@ class ToyNetwork:
     rang: list[str] = field(default_factory=list)
 
     def ring(self, settings: Settings, account_id: str) -> str:
-        store = Store(settings.store_path)
-        try:
-            account = store.get_account(account_id)
-        finally:
-            store.close()
-        if account is None:
-            raise LookupError(f"account {account_id} is not in the store")
-        self.rang.append(account.phone)
-        return account.phone
+        phone = find_account(settings, account_id).phone
+        self.rang.append(phone)
+        return phone
 
 
 class ToyCampaignLine:
